@@ -1,0 +1,8 @@
+"""purenet: a neural network that learns MNIST, written in pure Python.
+
+Read in this order: matrix.py (lists as vectors and matrices), network.py
+(the forward pass and the short-form backward pass), jacobian.py (the long
+form), gradcheck.py (finite differences that check both).
+"""
+
+__version__ = "0.1.0"

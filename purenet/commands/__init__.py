@@ -1,0 +1,1 @@
+"""One module per subcommand of ``purenet``: ``add_arguments(parser)`` and ``run(args) -> int``."""
