@@ -11,9 +11,15 @@ The operations, in the notation the rest of purenet uses:
     matmul(A, B)_ij  = sum_k A_ik B_kj                (m x n times n x p -> m x p)
     transpose(A)_ij  = A_ji
     outer(u, v)_ij   = u_i v_j
-    add, sub         elementwise u + v, u - v (vectors or matrices)
-    scale(c, A)      = c A
+    add, sub         elementwise u + v, u - v         (vectors)
+    scale(c, v)      = c v                            (a vector)
     hadamard(u, v)_i = u_i v_i
+    madd, msub       elementwise A + B, A - B         (matrices)
+    mscale(c, A)     = c A                            (a matrix)
+
+The vector and matrix versions are separate on purpose: Python's ``+`` on
+two lists joins them, so ``add`` given two matrices would join their rows
+instead of adding them.
 
 This module knows nothing about neural networks: it is the small linear
 algebra a network is built from.  Every function returns a new list and
