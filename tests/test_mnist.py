@@ -1,0 +1,233 @@
+"""purenet.mnist: IDX files are read exactly, and every broken file is named with its fault."""
+
+import gzip
+import hashlib
+import shutil
+import struct
+from collections import Counter
+
+import pytest
+
+from purenet.errors import DataError, UsageError
+from purenet.mnist import (BUNDLED_DIR, FILES, IMAGES_MAGIC, LABELS_MAGIC, load_mnist,
+                           read_images, to_vector)
+
+TRAIN_IMAGES, TRAIN_LABELS = FILES["train"]
+
+# three 2x3 images and their labels: small enough to check byte by byte
+ROWS, COLS = 2, 3
+PIXELS = [bytes([0, 1, 2, 3, 4, 5]), bytes([255, 254, 253, 0, 0, 0]), bytes([9, 8, 7, 6, 5, 4])]
+LABELS = [3, 0, 9]
+
+
+def idx_images(images, rows=ROWS, cols=COLS, magic=IMAGES_MAGIC, count=None):
+    count = len(images) if count is None else count
+    return struct.pack(">IIII", magic, count, rows, cols) + b"".join(images)
+
+
+def idx_labels(labels, magic=LABELS_MAGIC, count=None):
+    count = len(labels) if count is None else count
+    return struct.pack(">II", magic, count) + bytes(labels)
+
+
+def write_gz(path, raw):
+    path.write_bytes(gzip.compress(raw))
+
+
+def write_split(directory, images_raw=None, labels_raw=None):
+    """The train split's two files in directory, good ones unless told otherwise."""
+    write_gz(directory / TRAIN_IMAGES, idx_images(PIXELS) if images_raw is None else images_raw)
+    write_gz(directory / TRAIN_LABELS, idx_labels(LABELS) if labels_raw is None else labels_raw)
+
+
+def load_error(directory, verify=False):
+    with pytest.raises(DataError) as info:
+        load_mnist("train", data_dir=str(directory), verify=verify)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# --- small files written by the tests ----------------------------------------
+
+def test_good_files_load_exactly(tmp_path):
+    write_split(tmp_path)
+    data = load_mnist("train", data_dir=str(tmp_path), verify=False)
+    assert data.images == PIXELS
+    assert data.labels == LABELS
+    assert (data.rows, data.cols) == (ROWS, COLS)
+    assert len(data) == 3
+
+
+def test_images_are_bytes_objects_not_lists(tmp_path):
+    write_split(tmp_path)
+    data = load_mnist("train", data_dir=str(tmp_path), verify=False)
+    assert all(type(image) is bytes for image in data.images)
+
+
+def test_matching_checksum_passes_and_other_checksum_fails(tmp_path):
+    raw = idx_images(PIXELS)
+    write_gz(tmp_path / TRAIN_IMAGES, raw)
+    path = str(tmp_path / TRAIN_IMAGES)
+    images, _, _ = read_images(path, sha256=hashlib.sha256(raw).hexdigest())
+    assert images == PIXELS
+    with pytest.raises(DataError, match=f"^{TRAIN_IMAGES}: checksum mismatch"):
+        read_images(path, sha256="0" * 64)
+
+
+def test_user_files_are_checked_against_the_bundled_checksums(tmp_path):
+    # the small files are valid IDX but not MNIST, so their SHA-256 differs
+    write_split(tmp_path)
+    message = load_error(tmp_path, verify=True)
+    assert message.startswith(f"{TRAIN_IMAGES}: checksum mismatch")
+
+
+def test_verify_false_skips_the_checksum(tmp_path):
+    write_split(tmp_path)
+    assert load_mnist("train", data_dir=str(tmp_path), verify=False).labels == LABELS
+
+
+def test_a_copy_of_real_mnist_in_a_user_directory_verifies(tmp_path):
+    for name in FILES["test"]:
+        shutil.copy(f"{BUNDLED_DIR}/{name}", tmp_path / name)
+    data = load_mnist("test", data_dir=str(tmp_path), verify=True)
+    assert len(data) == 10000
+
+
+def test_truncated_images_give_the_byte_count(tmp_path):
+    raw = idx_images(PIXELS)  # 16 + 3*6 = 34 bytes
+    write_split(tmp_path, images_raw=raw[:30])
+    message = load_error(tmp_path)
+    assert message.startswith(f"{TRAIN_IMAGES}: truncated at byte 30 of 34")
+    assert "3 images of 2x3 pixels" in message
+
+
+def test_extra_bytes_are_an_error(tmp_path):
+    write_split(tmp_path, images_raw=idx_images(PIXELS) + b"\x00\x00\x07")
+    assert load_error(tmp_path).startswith(f"{TRAIN_IMAGES}: 3 extra bytes after the 34")
+
+
+def test_truncated_label_file(tmp_path):
+    write_split(tmp_path, labels_raw=idx_labels(LABELS)[:10])  # 8 + 3 = 11 bytes
+    assert load_error(tmp_path).startswith(f"{TRAIN_LABELS}: truncated at byte 10 of 11")
+
+
+def test_truncated_header(tmp_path):
+    write_split(tmp_path, images_raw=idx_images(PIXELS)[:7])
+    assert load_error(tmp_path) == f"{TRAIN_IMAGES}: truncated at byte 7 of its 16-byte header"
+
+
+def test_label_file_in_place_of_images_has_the_wrong_magic(tmp_path):
+    write_split(tmp_path, images_raw=idx_labels(LABELS))
+    assert load_error(tmp_path) == (
+        f"{TRAIN_IMAGES}: magic 0x00000801, expected 0x00000803 (an IDX image file)")
+
+
+def test_wrong_magic_in_label_file(tmp_path):
+    write_split(tmp_path, labels_raw=idx_labels(LABELS, magic=0x00000802))
+    assert load_error(tmp_path) == (
+        f"{TRAIN_LABELS}: magic 0x00000802, expected 0x00000801 (an IDX label file)")
+
+
+def test_zero_sized_images_are_rejected(tmp_path):
+    write_split(tmp_path, images_raw=idx_images([], rows=0, cols=28, count=5))
+    assert "5 images of 0x28 pixels" in load_error(tmp_path)
+
+
+def test_count_mismatch_between_images_and_labels(tmp_path):
+    write_split(tmp_path, labels_raw=idx_labels(LABELS[:2]))
+    assert load_error(tmp_path) == f"{TRAIN_LABELS}: 2 labels for 3 images in {TRAIN_IMAGES}"
+
+
+def test_label_above_9_is_named_with_its_index(tmp_path):
+    write_split(tmp_path, labels_raw=idx_labels([3, 12, 9]))
+    assert load_error(tmp_path) == f"{TRAIN_LABELS}: label 12 at index 1 is not a digit 0..9"
+
+
+def test_truncated_gzip(tmp_path):
+    write_split(tmp_path)
+    compressed = (tmp_path / TRAIN_IMAGES).read_bytes()
+    (tmp_path / TRAIN_IMAGES).write_bytes(compressed[:len(compressed) // 2])
+    message = load_error(tmp_path)
+    assert message.startswith(f"{TRAIN_IMAGES}: ")
+    assert "truncated" in message
+
+
+def test_not_gzip_at_all(tmp_path):
+    write_split(tmp_path)
+    (tmp_path / TRAIN_IMAGES).write_bytes(idx_images(PIXELS))  # IDX, but never compressed
+    assert load_error(tmp_path).startswith(f"{TRAIN_IMAGES}: not a valid gzip file")
+
+
+def test_missing_label_file(tmp_path):
+    write_gz(tmp_path / TRAIN_IMAGES, idx_images(PIXELS))
+    assert load_error(tmp_path) == f"{TRAIN_LABELS}: not found in {tmp_path}"
+
+
+def test_empty_directory(tmp_path):
+    message = load_error(tmp_path)
+    assert message.startswith(f"{tmp_path}: the directory is empty")
+    assert TRAIN_IMAGES in message and TRAIN_LABELS in message
+
+
+def test_directory_that_does_not_exist(tmp_path):
+    assert load_error(tmp_path / "nowhere") == f"{tmp_path / 'nowhere'}: not a directory"
+
+
+def test_unknown_split_is_a_usage_error():
+    with pytest.raises(UsageError, match="'validation'"):
+        load_mnist("validation")
+
+
+# --- to_vector ------------------------------------------------------------------
+
+def test_to_vector_scales_pixels_to_zero_one():
+    assert to_vector(bytes([0, 51, 255])) == [0.0, 0.2, 1.0]
+
+
+def test_to_vector_is_pixel_over_255_for_every_value():
+    x = to_vector(bytes(range(256)))
+    assert x == [pixel / 255 for pixel in range(256)]
+
+
+# --- the bundled copy ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def test_set():
+    return load_mnist("test")
+
+
+@pytest.fixture(scope="module")
+def train_set():
+    return load_mnist("train")
+
+
+def test_bundled_counts_and_shapes(train_set, test_set):
+    assert (len(train_set.images), len(train_set.labels)) == (60000, 60000)
+    assert (len(test_set.images), len(test_set.labels)) == (10000, 10000)
+    for data in (train_set, test_set):
+        assert (data.rows, data.cols) == (28, 28)
+        assert {len(image) for image in data.images} == {784}
+
+
+def test_first_labels_are_the_well_known_ones(train_set, test_set):
+    assert test_set.labels[:5] == [7, 2, 1, 0, 4]
+    assert train_set.labels[:5] == [5, 0, 4, 1, 9]
+
+
+def test_test_set_label_histogram(test_set):
+    counts = Counter(test_set.labels)
+    assert [counts[k] for k in range(10)] == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert sum(counts.values()) == 10000
+
+
+def test_bundled_test_image_0_as_a_vector(test_set):
+    x = to_vector(test_set.images[0])
+    assert len(x) == 784
+    assert (min(x), max(x)) == (0.0, 1.0)
+    assert sum(1 for xj in x if xj == 0.0) == 668  # background pixels of that 7
+
+
+def test_empty_gzip_content_has_no_magic_number(tmp_path):
+    write_split(tmp_path, images_raw=b"")
+    assert load_error(tmp_path) == f"{TRAIN_IMAGES}: truncated at byte 0 of its 4-byte magic number"
