@@ -29,7 +29,7 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Tuple
 
-from .jacobian import DEFAULT_MAX_ENTRIES, long_form
+from .jacobian import DEFAULT_MAX_ENTRIES, check_budget, long_form
 from .matrix import Vector, copy, flatten
 from .network import (Grads, Params, Sizes, backward, forward, he_init,
                       mean_loss, one_hot)
@@ -121,6 +121,9 @@ class CheckResult:
 def check(sizes: Sizes = (4, 3, 3), batch: int = 2, seed: int = 0,
           eps: float = EPS, max_entries: int = DEFAULT_MAX_ENTRIES) -> CheckResult:
     """Run all three methods on one random kink-free mini-batch and compare them."""
+    # Refuse a too-big long form from the sizes alone, before drawing weights
+    # and running the short form only to throw them away.
+    check_budget(sizes, max_entries)
     params = he_init(sizes, seed)
     rng = random.Random(seed + 1)
     # Non-zero biases, so that the check also sees their effect on z1 and z2.
