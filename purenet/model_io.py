@@ -1,0 +1,357 @@
+"""Saving and loading a trained network: the ``purenet-model`` JSON file.
+
+A model file is one JSON object (UTF-8, in practice plain ASCII):
+
+    {
+      "format": "purenet-model",
+      "format_version": 1,
+      "sizes": [n_in, n_hidden, n_out],
+      "hyperparameters": {"lr": 0.1, "batch_size": 32, ...},
+      "history": [{"epoch": 1, ...}, {"epoch": 2, ...}],
+      "params": {
+        "W1": [[...n_in numbers...], ... n_hidden rows ...],
+        "b1": [...n_hidden numbers...],
+        "W2": [[...n_hidden numbers...], ... n_out rows ...],
+        "b2": [...n_out numbers...]
+      },
+      "training_state": {...} or null
+    }
+
+W1, b1, W2, b2 are the network's parameters as ``network.py`` names them:
+z1 = W1 x + b1, h = relu(z1), z2 = W2 h + b2, p = softmax(z2).  Matrices are
+lists of rows, so ``W1[i][j]`` is the weight from input pixel j to hidden
+unit i.  ``hyperparameters`` and ``history`` (one object per finished epoch)
+are written by the training command and only carried along here.
+``training_state`` is what a resumed run needs (momentum velocities, random
+generator state, epoch); it is opaque to this module and null in a model
+that cannot be resumed.
+
+Reading a model in another language takes a few lines, e.g. NumPy:
+
+    import json, numpy as np
+    m = json.load(open("model.json"))
+    W1, b1 = np.array(m["params"]["W1"]), np.array(m["params"]["b1"])
+    W2, b2 = np.array(m["params"]["W2"]), np.array(m["params"]["b2"])
+    z2 = W2 @ np.maximum(0, W1 @ (pixels / 255) + b1) + b2   # predicted digit: z2.argmax()
+
+Numbers are written as Python's ``repr`` of each float (the shortest
+decimal that reads back as the same float), so save -> load gives back
+exactly the same bits.  Every number must be finite: NaN and infinity are
+not JSON, and a network holding them is broken anyway.  Since the file is
+JSON, tuples come back as lists and object keys must be strings.
+
+Layout: a list or object that holds no list or object is written on one
+line, anything else one entry per line, so ``head model.json`` shows the
+hyperparameters and history, and each row of W1 is one line.
+
+Writing is atomic (``write_json_atomic``): the whole text is built first,
+written to a temporary file beside the target, flushed to disk, and then
+renamed over the target in one step.  A crash or an error at any point
+leaves either the old file or the new one, never half of one.
+
+Every problem with a file is reported as a ``ModelError`` whose one-line
+message starts with the file's name.
+"""
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .errors import ModelError
+from .matrix import Matrix, Vector
+from .network import Params
+
+FORMAT = "purenet-model"
+FORMAT_VERSION = 1
+
+Sizes = Tuple[int, int, int]
+ExpectedSizes = Tuple[Optional[int], Optional[int], Optional[int]]
+SIZE_NAMES = ("input size", "hidden width", "output size")
+
+
+@dataclass
+class Model:
+    """A network's parameters plus how it was trained."""
+    params: Params
+    hyperparameters: Dict[str, Any] = field(default_factory=dict)
+    history: List[Dict[str, Any]] = field(default_factory=list)
+    training_state: Optional[Dict[str, Any]] = None
+
+
+# --- writing ----------------------------------------------------------------
+
+def to_json_text(obj: Any, indent: int = 0) -> str:
+    """obj as JSON text in the layout described above.
+
+    Raises ValueError for NaN or infinity and TypeError for anything JSON
+    cannot hold (including a non-string object key, which JSON would
+    silently turn into a string and so not read back the same).
+    """
+    if isinstance(obj, dict):
+        for key in obj:
+            if not isinstance(key, str):
+                raise TypeError(f"object key {key!r} is not a string")
+    if not _holds_containers(obj):
+        return json.dumps(obj, allow_nan=False)
+    inner = " " * (indent + 2)
+    if isinstance(obj, dict):
+        lines = [f"{inner}{json.dumps(key)}: {to_json_text(value, indent + 2)}"
+                 for key, value in obj.items()]
+        opening, closing = "{", "}"
+    else:
+        lines = [inner + to_json_text(value, indent + 2) for value in obj]
+        opening, closing = "[", "]"
+    return opening + "\n" + ",\n".join(lines) + "\n" + " " * indent + closing
+
+
+def _holds_containers(obj: Any) -> bool:
+    """True for a list or object with a list or object among its entries."""
+    if isinstance(obj, dict):
+        values = obj.values()
+    elif isinstance(obj, (list, tuple)):
+        values = obj
+    else:
+        return False
+    return any(isinstance(v, (dict, list, tuple)) for v in values)
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    """Replace the file at path with obj as JSON, all at once or not at all.
+
+    The text is built before any file is touched, so a value that cannot be
+    written (NaN, infinity, a non-JSON object) raises ModelError and leaves
+    the old file alone.  The temporary file is removed on any failure.
+    """
+    try:
+        data = (to_json_text(obj) + "\n").encode("ascii")
+    except (ValueError, TypeError) as e:
+        raise ModelError(f"{path}: not written: {_describe_unwritable(e)}") from None
+    directory = os.path.dirname(os.path.abspath(path))
+    # A random name in the same directory: os.replace is only atomic within
+    # one file system, and two writers must not share a temporary file.
+    temp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(8).hex()}.tmp")
+    try:
+        fd = _create_new_file(temp)
+    except OSError as e:
+        raise _cannot_write(path, e) from None
+    try:
+        _write_and_sync(fd, data)
+        os.replace(temp, path)
+    except BaseException as e:
+        _remove_quietly(temp)
+        if isinstance(e, OSError):
+            raise _cannot_write(path, e) from None
+        raise
+    _sync_directory(directory)
+
+
+def _describe_unwritable(e: Exception) -> str:
+    text = str(e)
+    if "Out of range float" in text:
+        return "it contains NaN or infinity, which a model file cannot hold"
+    return text
+
+
+def _cannot_write(path: str, e: OSError) -> ModelError:
+    return ModelError(f"{path}: cannot write: {e.strerror or e}")
+
+
+def _create_new_file(path: str) -> int:
+    # O_EXCL: fail rather than write into a file that is already there.
+    # Mode 0o666 lets the umask decide permissions, as for any new file.
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+
+
+def _write_and_sync(fd: int, data: bytes) -> None:
+    """Write data to the open file fd, wait until it is on disk, close it."""
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the rename itself durable (the directory entry lives in the directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a directory; its rename is durable enough
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the data is already safe
+    finally:
+        os.close(fd)
+
+
+def model_document(model: Model) -> Dict[str, Any]:
+    """The JSON object a model is saved as (see the module docstring)."""
+    params = model.params
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sizes": list(params.sizes),
+        "hyperparameters": model.hyperparameters,
+        "history": model.history,
+        "params": {"W1": params.W1, "b1": params.b1, "W2": params.W2, "b2": params.b2},
+        "training_state": model.training_state,
+    }
+
+
+def save_model(path: str, model: Model) -> None:
+    """Write model to path atomically; raise ModelError if it cannot be written."""
+    try:
+        model.params.check_shapes()
+    except ValueError as e:
+        raise ModelError(f"{path}: not written: {e}") from None
+    write_json_atomic(path, model_document(model))
+
+
+# --- reading ----------------------------------------------------------------
+
+def load_model(path: str, expect_sizes: Optional[ExpectedSizes] = None) -> Model:
+    """Read and check a model file.
+
+    expect_sizes = (n_in, n_hidden, n_out) makes a model of any other shape
+    an error, e.g. when resuming training with a given --sizes.  An entry
+    may be None for "any": (784, None, 10) accepts any hidden width.
+    """
+    document = _read_json(path)
+    _check_format(path, document)
+    sizes = _read_sizes(path, document)
+    if expect_sizes is not None:
+        _check_expected_sizes(path, sizes, expect_sizes)
+    params = _read_params(path, document, sizes)
+    return Model(
+        params=params,
+        hyperparameters=_read_field(path, document, "hyperparameters", dict, {}),
+        history=_read_history(path, document),
+        training_state=_read_field(path, document, "training_state", dict, None),
+    )
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ModelError(f"{path}: no such model file") from None
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read: {e.strerror or e}") from None
+    def refuse_constant(name: str) -> float:
+        # Python's json module accepts NaN and Infinity, although JSON does not.
+        raise ModelError(f"{path}: contains {name}; every number in a model file must be finite")
+
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: not a purenet model (not UTF-8 text, so not JSON)") from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{path}: not a purenet model (not valid JSON: {e.msg} "
+                         f"at line {e.lineno} column {e.colno})") from None
+
+
+def _check_format(path: str, document: Any) -> None:
+    if not isinstance(document, dict) or "format" not in document:
+        raise ModelError(f'{path}: not a purenet model (JSON without "format": "{FORMAT}")')
+    if document["format"] != FORMAT:
+        raise ModelError(f'{path}: not a purenet model (format is {document["format"]!r}, '
+                         f'expected "{FORMAT}")')
+    version = document.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ModelError(f"{path}: model format version {version!r} is not supported "
+                         f"(this purenet reads version {FORMAT_VERSION})")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _read_sizes(path: str, document: Dict[str, Any]) -> Sizes:
+    sizes = document.get("sizes")
+    if not (isinstance(sizes, list) and len(sizes) == 3 and all(map(_is_count, sizes))):
+        raise ModelError(f"{path}: \"sizes\" must be [n_in, n_hidden, n_out], "
+                         f"three whole numbers of at least 1, not {sizes!r}")
+    return sizes[0], sizes[1], sizes[2]
+
+
+def _check_expected_sizes(path: str, sizes: Sizes, expect_sizes: ExpectedSizes) -> None:
+    for name, got, wanted in zip(SIZE_NAMES, sizes, expect_sizes):
+        if wanted is not None and got != wanted:
+            raise ModelError(f"{path}: model has {name} {got}, expected {wanted}")
+
+
+def _read_params(path: str, document: Dict[str, Any], sizes: Sizes) -> Params:
+    n_in, n_hidden, n_out = sizes
+    params = document.get("params")
+    if not isinstance(params, dict):
+        raise ModelError(f'{path}: "params" must be an object holding W1, b1, W2, b2')
+    return Params(
+        W1=_read_matrix(path, params, "W1", n_hidden, n_in),
+        b1=_read_vector(path, params, "b1", n_hidden),
+        W2=_read_matrix(path, params, "W2", n_out, n_hidden),
+        b2=_read_vector(path, params, "b2", n_out),
+    )
+
+
+def _read_matrix(path: str, params: Dict[str, Any], name: str, rows: int, cols: int) -> Matrix:
+    """params[name] as a rows x cols Matrix of finite floats, or ModelError."""
+    A = params.get(name)
+    if not isinstance(A, list):
+        raise ModelError(f"{path}: params.{name} is missing or not a list of rows")
+    if len(A) != rows:
+        raise ModelError(f"{path}: {name} has {len(A)} rows, sizes say {rows}")
+    return [_numbers(path, f"{name}[{i}]", row, cols) for i, row in enumerate(A)]
+
+
+def _read_vector(path: str, params: Dict[str, Any], name: str, n: int) -> Vector:
+    if name not in params:
+        raise ModelError(f"{path}: params.{name} is missing")
+    return _numbers(path, name, params[name], n)
+
+
+def _numbers(path: str, where: str, values: Any, n: int) -> Vector:
+    """values as a list of n finite floats, or ModelError naming the bad entry."""
+    if not isinstance(values, list):
+        raise ModelError(f"{path}: {where} is not a list of numbers")
+    if len(values) != n:
+        raise ModelError(f"{path}: {where} has {len(values)} entries, sizes say {n}")
+    # The common case (all floats, all finite) is checked in bulk, since W1
+    # alone holds about 400,000 numbers; the slow path only finds the culprit
+    # or turns whole numbers written by another tool into floats.
+    if set(map(type, values)) <= {float} and all(map(math.isfinite, values)):
+        return values
+    for j, v in enumerate(values):
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ModelError(f"{path}: {where}[{j}] is {v!r}, not a number")
+        if not math.isfinite(v):
+            raise ModelError(f"{path}: {where}[{j}] is {v!r}; weights must be finite")
+    return [float(v) for v in values]
+
+
+def _read_field(path: str, document: Dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = document.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise ModelError(f'{path}: "{key}" must be a JSON {_JSON_NAMES[kind]} or null')
+    return value
+
+
+_JSON_NAMES = {dict: "object", list: "list"}
+
+
+def _read_history(path: str, document: Dict[str, Any]) -> List[Dict[str, Any]]:
+    history = _read_field(path, document, "history", list, [])
+    if not all(isinstance(entry, dict) for entry in history):
+        raise ModelError(f'{path}: "history" must be a list of objects, one per epoch')
+    return history

@@ -1,0 +1,364 @@
+"""model_io.py: the model file reads back bit for bit, is written atomically,
+and every kind of bad file is refused with a one-line ModelError naming it."""
+
+import json
+import os
+
+import pytest
+
+from purenet import model_io
+from purenet.errors import ModelError
+from purenet.model_io import FORMAT, FORMAT_VERSION, Model, load_model, save_model, write_json_atomic
+from purenet.network import Params, he_init
+
+# Floats that a careless writer would not read back exactly.
+AWKWARD = [0.1, -0.0, 1 / 3, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+           -123456.78901234567, 1e-7, 0.30000000000000004]
+
+
+def small_model() -> Model:
+    params = he_init((4, 3, 2), seed=7)
+    params.W1[0] = AWKWARD[:4]
+    params.b1 = AWKWARD[4:7]
+    params.b2 = AWKWARD[7:9]
+    velocity = {"W1": [[v / 7 for v in row] for row in params.W1], "b1": [-0.0, 1e-300, 2.5],
+                "W2": [[1 / 3] * 3, [-2 / 3] * 3], "b2": [0.0, 5e-324]}
+    return Model(params=params,
+                 hyperparameters={"lr": 0.1, "batch_size": 32, "momentum": 0.9, "seed": 7,
+                                  "schedule": "constant"},
+                 history=[{"epoch": 1, "train_loss": 0.4, "test_accuracy": 0.91},
+                          {"epoch": 2, "train_loss": 1 / 3, "test_accuracy": 0.93}],
+                 training_state={"epoch": 2, "velocity": velocity,
+                                 "rng_state": [3, [12345678901234567890, 2, 3], None]})
+
+
+def bits(obj):
+    """obj with every float replaced by its exact hex form, so == compares bits (-0.0 != 0.0)."""
+    if isinstance(obj, float):
+        return obj.hex()
+    if isinstance(obj, dict):
+        return {k: bits(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [bits(v) for v in obj]
+    return obj
+
+
+def as_document(model: Model):
+    return bits({"params": vars(model.params), "hyperparameters": model.hyperparameters,
+                 "history": model.history, "training_state": model.training_state})
+
+
+def write_document(path, document) -> str:
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def valid_document():
+    return json.loads(model_io.to_json_text(model_io.model_document(small_model())))
+
+
+# --- round trip ---------------------------------------------------------------
+
+def test_save_then_load_gives_back_the_same_bits(tmp_path):
+    model = small_model()
+    path = str(tmp_path / "model.json")
+    save_model(path, model)
+    loaded = load_model(path)
+    assert as_document(loaded) == as_document(model)
+    assert loaded.params.sizes == (4, 3, 2)
+    assert str(loaded.params.b1[0]) == "2.2250738585072014e-308"
+
+
+def test_load_with_matching_expected_sizes(tmp_path):
+    path = str(tmp_path / "model.json")
+    save_model(path, small_model())
+    assert load_model(path, expect_sizes=(4, 3, 2)).params.sizes == (4, 3, 2)
+    assert load_model(path, expect_sizes=(4, None, 2)).params.sizes == (4, 3, 2)
+
+
+def test_a_model_without_training_state_reads_back_none(tmp_path):
+    path = str(tmp_path / "model.json")
+    save_model(path, Model(params=he_init((2, 2, 2), seed=0)))
+    loaded = load_model(path)
+    assert loaded.training_state is None
+    assert loaded.hyperparameters == {} and loaded.history == []
+
+
+def test_the_file_is_the_documented_json_document(tmp_path):
+    path = str(tmp_path / "model.json")
+    model = small_model()
+    save_model(path, model)
+    with open(path) as f:
+        document = json.load(f)
+    assert list(document) == ["format", "format_version", "sizes", "hyperparameters",
+                              "history", "params", "training_state"]
+    assert document["format"] == "purenet-model" and document["format_version"] == 1
+    assert document["sizes"] == [4, 3, 2]
+    assert document["params"]["b2"] == [1e-7, 0.30000000000000004]
+    # Layout: a flat list is one line, so each row of W1 is one line of the file.
+    with open(path) as f:
+        text = f.read()
+    assert "      " + json.dumps(model.params.W1[2]) + "\n" in text
+
+
+def test_to_json_text_reads_back_as_the_same_object():
+    obj = {"a": [1, 2.5, None, True, "x"], "b": [[1.0], [], {}], "c": {}, "d": [],
+           "e": {"f": {"g": [[0.1, -0.0]]}}, "t": (1, 2)}
+    assert bits(json.loads(model_io.to_json_text(obj))) == bits(obj)
+
+
+def test_saving_does_not_change_the_model(tmp_path):
+    model = small_model()
+    before = as_document(model)
+    save_model(str(tmp_path / "model.json"), model)
+    assert as_document(model) == before
+
+
+def test_whole_numbers_written_by_another_tool_load_as_floats(tmp_path):
+    document = valid_document()
+    document["params"]["b2"] = [0, 1]
+    loaded = load_model(write_document(tmp_path / "m.json", document))
+    assert loaded.params.b2 == [0.0, 1.0]
+    assert all(type(v) is float for v in loaded.params.b2)
+
+
+# --- atomic writing -----------------------------------------------------------
+
+def saved_old_file(tmp_path):
+    path = str(tmp_path / "model.json")
+    save_model(path, Model(params=he_init((2, 2, 2), seed=1)))
+    with open(path, "rb") as f:
+        return path, f.read()
+
+
+def assert_untouched(tmp_path, path, old_bytes):
+    with open(path, "rb") as f:
+        assert f.read() == old_bytes
+    assert os.listdir(tmp_path) == ["model.json"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_nan_or_inf_anywhere_is_refused_before_the_file_is_touched(tmp_path, bad):
+    path, old = saved_old_file(tmp_path)
+    model = small_model()
+    model.training_state["velocity"]["b2"][1] = bad
+    with pytest.raises(ModelError, match="NaN or infinity"):
+        save_model(path, model)
+    assert_untouched(tmp_path, path, old)
+
+
+def test_a_nan_weight_is_refused(tmp_path):
+    path, old = saved_old_file(tmp_path)
+    model = small_model()
+    model.params.W2[1][2] = float("nan")
+    with pytest.raises(ModelError, match=r"model\.json: not written"):
+        save_model(path, model)
+    assert_untouched(tmp_path, path, old)
+
+
+def test_a_value_json_cannot_hold_is_refused(tmp_path):
+    path, old = saved_old_file(tmp_path)
+    model = small_model()
+    model.hyperparameters["sizes"] = {1, 2}
+    with pytest.raises(ModelError, match="set is not JSON serializable"):
+        save_model(path, model)
+    assert_untouched(tmp_path, path, old)
+
+
+def test_a_non_string_key_is_refused_since_it_would_not_read_back_the_same(tmp_path):
+    path, old = saved_old_file(tmp_path)
+    model = small_model()
+    model.training_state = {1: "one"}
+    with pytest.raises(ModelError, match="key 1 is not a string"):
+        save_model(path, model)
+    assert_untouched(tmp_path, path, old)
+
+
+def test_inconsistent_params_are_refused(tmp_path):
+    path, old = saved_old_file(tmp_path)
+    params = he_init((4, 3, 2), seed=0)
+    params.b1 = [0.0, 0.0]
+    with pytest.raises(ModelError, match=r"model\.json: not written: inconsistent shapes"):
+        save_model(path, Model(params=params))
+    assert_untouched(tmp_path, path, old)
+
+
+def failing(exception):
+    def fail(*args, **kwargs):
+        raise exception
+    return fail
+
+
+@pytest.mark.parametrize("function", ["replace", "fsync"])
+def test_a_failing_disk_operation_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, function):
+    path, old = saved_old_file(tmp_path)
+    monkeypatch.setattr(model_io.os, function, failing(OSError(28, "No space left on device")))
+    with pytest.raises(ModelError, match=r"model\.json: cannot write: No space left on device"):
+        save_model(path, small_model())
+    monkeypatch.undo()
+    assert_untouched(tmp_path, path, old)
+
+
+def test_an_interrupt_during_the_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path, old = saved_old_file(tmp_path)
+    monkeypatch.setattr(model_io.os, "fsync", failing(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        save_model(path, small_model())
+    monkeypatch.undo()
+    assert_untouched(tmp_path, path, old)
+
+
+def test_a_missing_directory_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="cannot write: No such file or directory"):
+        save_model(str(tmp_path / "nowhere" / "model.json"), small_model())
+
+
+def test_write_json_atomic_replaces_an_existing_file(tmp_path):
+    path = str(tmp_path / "state.json")
+    write_json_atomic(path, {"a": 1})
+    write_json_atomic(path, {"b": [2.5]})
+    with open(path) as f:
+        assert json.load(f) == {"b": [2.5]}
+    assert os.listdir(tmp_path) == ["state.json"]
+
+
+# --- refusing bad files -------------------------------------------------------
+
+def load_error(path, **kwargs) -> str:
+    with pytest.raises(ModelError) as caught:
+        load_model(str(path), **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(str(path) + ": ")
+    return message
+
+
+def test_missing_file(tmp_path):
+    assert "no such model file" in load_error(tmp_path / "absent.json")
+
+
+def test_a_directory_is_not_a_model(tmp_path):
+    assert "cannot read" in load_error(tmp_path)
+
+
+def test_not_json(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("W1 = [[0.1, 0.2]]\n")
+    assert "not valid JSON: Expecting value at line 1 column 1" in load_error(path)
+
+
+def test_a_truncated_file_is_not_json(tmp_path):
+    path = tmp_path / "m.json"
+    save_model(str(path), small_model())
+    path.write_bytes(path.read_bytes()[:300])
+    assert "not valid JSON" in load_error(path)
+
+
+def test_binary_file_is_not_json(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_bytes(b"\x1f\x8b\x08\x00\xff\xfe")
+    assert "not UTF-8 text" in load_error(path)
+
+
+@pytest.mark.parametrize("document", [[1, 2, 3], {"name": "some other tool"}, "purenet-model"])
+def test_json_without_a_format_is_another_tools(tmp_path, document):
+    assert 'not a purenet model (JSON without "format"' in load_error(write_document(tmp_path / "m.json", document))
+
+
+def test_json_of_another_format(tmp_path):
+    document = valid_document()
+    document["format"] = "keras-model"
+    message = load_error(write_document(tmp_path / "m.json", document))
+    assert "not a purenet model (format is 'keras-model', expected \"purenet-model\")" in message
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None, True])
+def test_wrong_format_version(tmp_path, version):
+    document = valid_document()
+    document["format_version"] = version
+    message = load_error(write_document(tmp_path / "m.json", document))
+    assert f"model format version {version!r} is not supported (this purenet reads version 1)" in message
+
+
+@pytest.mark.parametrize("sizes", [[4, 3], [4, 3, 0], [4, 3.0, 2], "4,3,2", None, [4, True, 2]])
+def test_bad_sizes_field(tmp_path, sizes):
+    document = valid_document()
+    document["sizes"] = sizes
+    assert '"sizes" must be [n_in, n_hidden, n_out]' in load_error(write_document(tmp_path / "m.json", document))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p["W1"].pop(), "W1 has 2 rows, sizes say 3"),
+    (lambda p: p["W1"][1].pop(), "W1[1] has 3 entries, sizes say 4"),
+    (lambda p: p["W1"][2].append(0.5), "W1[2] has 5 entries, sizes say 4"),
+    (lambda p: p["W2"].append([0.0, 0.0, 0.0]), "W2 has 3 rows, sizes say 2"),
+    (lambda p: p["W2"][0].pop(), "W2[0] has 2 entries, sizes say 3"),
+    (lambda p: p["b1"].append(0.0), "b1 has 4 entries, sizes say 3"),
+    (lambda p: p["b2"].pop(), "b2 has 1 entries, sizes say 2"),
+    (lambda p: p.pop("b2"), "params.b2 is missing"),
+    (lambda p: p.pop("W1"), "params.W1 is missing or not a list of rows"),
+    (lambda p: p.update(W1=[1.0, 2.0, 3.0]), "W1[0] is not a list of numbers"),
+    (lambda p: p.update(b1=0.0), "b1 is not a list of numbers"),
+    (lambda p: p["W2"][1].__setitem__(2, "0.5"), "W2[1][2] is '0.5', not a number"),
+    (lambda p: p["b1"].__setitem__(0, None), "b1[0] is None, not a number"),
+    (lambda p: p["b1"].__setitem__(1, True), "b1[1] is True, not a number"),
+    (lambda p: p["W1"][0].__setitem__(3, [0.1]), r"W1[0][3] is [0.1], not a number"),
+])
+def test_sizes_that_disagree_with_the_arrays_or_entries_that_are_not_numbers(tmp_path, change, message):
+    document = valid_document()
+    change(document["params"])
+    assert message in load_error(write_document(tmp_path / "m.json", document))
+
+
+def test_params_that_are_not_an_object(tmp_path):
+    document = valid_document()
+    document["params"] = [[0.1]]
+    assert '"params" must be an object' in load_error(write_document(tmp_path / "m.json", document))
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_or_infinity_in_the_file(tmp_path, literal):
+    path = tmp_path / "m.json"
+    text = json.dumps(valid_document())
+    path.write_text(text.replace("0.30000000000000004", literal))
+    assert f"contains {literal}; every number in a model file must be finite" in load_error(path)
+
+
+def test_a_number_too_large_for_a_float_is_not_finite(tmp_path):
+    # 1e999 is valid JSON, but reads as inf.
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(valid_document()).replace("0.30000000000000004", "1e999"))
+    assert "b2[1] is inf; weights must be finite" in load_error(path)
+
+
+@pytest.mark.parametrize("expect, message", [
+    ((4, 5, 2), "model has hidden width 3, expected 5"),
+    ((784, 3, 2), "model has input size 4, expected 784"),
+    ((4, 3, 10), "model has output size 2, expected 10"),
+    ((None, None, 10), "model has output size 2, expected 10"),
+])
+def test_expected_sizes_mismatch(tmp_path, expect, message):
+    path = tmp_path / "m.json"
+    save_model(str(path), small_model())
+    assert message in load_error(path, expect_sizes=expect)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("hyperparameters", [0.1], '"hyperparameters" must be a JSON object or null'),
+    ("history", {"epoch": 1}, '"history" must be a JSON list or null'),
+    ("history", [{"epoch": 1}, 2], '"history" must be a list of objects'),
+    ("training_state", "resume me", '"training_state" must be a JSON object or null'),
+])
+def test_metadata_of_the_wrong_kind(tmp_path, key, value, message):
+    document = valid_document()
+    document[key] = value
+    assert message in load_error(write_document(tmp_path / "m.json", document))
+
+
+def test_a_one_unit_network_round_trips_with_the_published_constants(tmp_path):
+    path = str(tmp_path / "m.json")
+    save_model(path, Model(params=Params(W1=[[0.5]], b1=[0.0], W2=[[1.0]], b2=[0.0])))
+    with open(path) as f:
+        document = json.load(f)
+    assert (document["format"], document["format_version"]) == (FORMAT, FORMAT_VERSION)
+    assert load_model(path).params == Params(W1=[[0.5]], b1=[0.0], W2=[[1.0]], b2=[0.0])
