@@ -70,6 +70,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise
         print(f"purenet: error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         if args.debug:
             raise

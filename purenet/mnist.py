@@ -38,7 +38,7 @@ Why images stay ``bytes`` until they are used (figures from
                (8-byte pointers plus spare room), and each float object is
                24 B more: 6,936 + 784 x 24 = 25,752 B per image, so
                60,000 x 25,752 B = 1.55 GB.  Even with the 256 possible
-               values shared (see ``_X_OF_PIXEL``) the lists alone are
+               values shared (see ``X_OF_PIXEL``) the lists alone are
                60,000 x 6,936 B = 416 MB.
     measured:  loading all 70,000 images and labels, checksums included,
                took 0.35 to 0.46 s (two runs), with a tracemalloc peak of
@@ -78,7 +78,7 @@ N_CLASSES = 10
 
 # pixel / 255 for every possible pixel, computed once: to_vector then looks
 # each value up, and all the vectors share these 256 float objects.
-_X_OF_PIXEL: List[float] = [pixel / 255 for pixel in range(256)]
+X_OF_PIXEL: List[float] = [pixel / 255 for pixel in range(256)]
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Dataset:
 
 def to_vector(image: bytes) -> Vector:
     """x with x_j = pixel_j / 255."""
-    return [_X_OF_PIXEL[pixel] for pixel in image]
+    return [X_OF_PIXEL[pixel] for pixel in image]
 
 
 # --- reading one file ------------------------------------------------------

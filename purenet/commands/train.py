@@ -1,0 +1,225 @@
+"""``purenet train``: train on MNIST, checkpoint every epoch, evaluate on the test set.
+
+Files written in ``--out DIR``:
+
+    checkpoint.json   after every epoch: the weights plus everything needed
+                      to resume (momentum velocities, shuffling RNG, epoch);
+                      ``--resume DIR`` continues from it and ends with
+                      exactly the weights an uninterrupted run would have
+    model.json        at the end: the trained weights, hyper-parameters,
+                      per-epoch history and test-set results
+
+The training set is the first 60,000 - VAL images of MNIST's training file
+(or the first ``--limit`` of them); the last VAL (default 5,000) are held
+out to report validation accuracy after each epoch.  The 10,000 test
+images are touched only once, at the end.
+"""
+
+import argparse
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from .. import metrics
+from ..errors import ModelError, TrainingDiverged, UsageError
+from ..fast import FastNet, predict_labels
+from ..mnist import Dataset, load_mnist
+from ..model_io import Model, load_model, save_model
+from ..progress import ProgressLine, format_duration
+from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
+                     train_epoch_)
+from ._args import fraction, nonnegative_int, positive_float, positive_int
+
+CHECKPOINT = "checkpoint.json"
+MODEL = "model.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    parser.add_argument("--epochs", type=positive_int, default=d.epochs,
+                        help=f"passes over the training set (default {d.epochs})")
+    parser.add_argument("--lr", type=positive_float, default=d.lr,
+                        help=f"initial learning rate eta_0 (default {d.lr})")
+    parser.add_argument("--momentum", type=fraction, default=d.momentum,
+                        help=f"momentum mu in [0, 1) (default {d.momentum})")
+    parser.add_argument("--batch-size", type=positive_int, default=d.batch_size,
+                        help=f"examples per mini-batch (default {d.batch_size})")
+    parser.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
+                        help=f"learning-rate schedule (default {d.schedule})")
+    parser.add_argument("--hidden", type=positive_int, default=d.sizes[1],
+                        help=f"hidden units n_hidden (default {d.sizes[1]})")
+    parser.add_argument("--seed", type=nonnegative_int, default=d.seed,
+                        help=f"seed of the initial weights and the shuffling (default {d.seed})")
+    parser.add_argument("--limit", type=positive_int, default=None,
+                        help="train on only the first N training images, for a quick look")
+    parser.add_argument("--val-size", type=positive_int, default=5000,
+                        help="training images held out (the last ones) for validation (default 5000)")
+    parser.add_argument("--out", default="model",
+                        help="directory for checkpoint.json and model.json (default ./model)")
+    parser.add_argument("--resume", metavar="DIR", default=None,
+                        help="continue the run saved in DIR (its hyper-parameters are used)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start a new run even if --out already holds one")
+    parser.add_argument("--data-dir", default=None,
+                        help="read MNIST from this directory instead of the bundled copy")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="with --data-dir: skip the SHA-256 check of the files")
+
+
+# --- saving and restoring state ---------------------------------------------
+
+def params_dict(net: FastNet) -> Dict[str, Any]:
+    p = net.to_params()
+    return {"W1": p.W1, "b1": p.b1, "W2": p.W2, "b2": p.b2}
+
+
+def training_state_dict(state: TrainState) -> Dict[str, Any]:
+    version, internal, gauss_next = state.rng_state
+    return {"epoch": state.epoch, "step": state.step,
+            "rng_state": [version, list(internal), gauss_next],
+            "velocity": params_dict(state.velocity)}
+
+
+def restore_state(model: Model, path: str) -> TrainState:
+    from ..network import Params
+    t = model.training_state
+    if not t:
+        raise ModelError(f"{path}: holds no training state, so it cannot be resumed")
+    try:
+        v = t["velocity"]
+        velocity = FastNet.from_params(Params(W1=v["W1"], b1=v["b1"], W2=v["W2"], b2=v["b2"]))
+        velocity.to_params().check_shapes()
+        if velocity.to_params().sizes != model.params.sizes:
+            raise ValueError("velocity shapes differ from the weights")
+        version, internal, gauss_next = t["rng_state"]
+        rng_state = (version, tuple(internal), gauss_next)
+        return TrainState(net=FastNet.from_params(model.params), velocity=velocity,
+                          rng_state=rng_state, epoch=int(t["epoch"]), step=int(t["step"]),
+                          history=list(model.history))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelError(f"{path}: training_state is damaged ({e})") from None
+
+
+def save_checkpoint(out: str, config: TrainConfig, state: TrainState) -> None:
+    model = Model(params=state.net.to_params(), hyperparameters=config.to_dict(),
+                  history=state.history, training_state=training_state_dict(state))
+    save_model(os.path.join(out, CHECKPOINT), model)
+
+
+# --- setting up -----------------------------------------------------------------
+
+def prepare_out_dir(out: str, overwrite: bool) -> None:
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out}: is a file, not a directory")
+    os.makedirs(out, exist_ok=True)
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"--out {out}: directory is not writable")
+    taken = [name for name in (CHECKPOINT, MODEL) if os.path.exists(os.path.join(out, name))]
+    if taken and not overwrite:
+        raise UsageError(f"--out {out}: already holds {' and '.join(taken)}; continue it with "
+                         f"--resume {out}, pick another --out, or pass --overwrite")
+
+
+def split_train_val(data: Dataset, limit: Optional[int], val_size: int
+                    ) -> Tuple[List[bytes], List[int], List[bytes], List[int]]:
+    """First images for training (at most `limit`), the last `val_size` for validation."""
+    n = len(data)
+    if val_size >= n:
+        raise UsageError(f"--val-size {val_size} leaves no training images (the set has {n})")
+    n_train = n - val_size
+    if limit is not None:
+        if limit > n_train:
+            raise UsageError(f"--limit {limit} is more than the {n_train:,} training images "
+                             f"left after holding out {val_size:,} for validation")
+        n_train = limit
+    return (data.images[:n_train], data.labels[:n_train],
+            data.images[n - val_size:], data.labels[n - val_size:])
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(sizes=(784, args.hidden, 10), lr=args.lr, momentum=args.momentum,
+                       batch_size=args.batch_size, epochs=args.epochs,
+                       schedule=args.schedule, seed=args.seed)
+
+
+def resume_run(directory: str) -> Tuple[TrainConfig, TrainState]:
+    path = os.path.join(directory, CHECKPOINT)
+    model = load_model(path, expect_sizes=(784, None, 10))
+    config = TrainConfig.from_dict({**model.hyperparameters, "sizes": model.params.sizes})
+    return config, restore_state(model, path)
+
+
+# --- the run --------------------------------------------------------------------
+
+def epoch_line(entry: Dict[str, Any], epochs: int) -> str:
+    return (f"epoch {entry['epoch']:>2}/{epochs}  lr {entry['lr']:.4f}  "
+            f"train loss {entry['train_loss']:.4f}  train acc {entry['train_accuracy']:.4f}  "
+            f"val acc {entry['val_accuracy']:.4f}  {format_duration(entry['seconds'])}")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.resume:
+        config, state = resume_run(args.resume)
+        out = args.resume
+    else:
+        config = config_from_args(args)
+        out = args.out
+        prepare_out_dir(out, args.overwrite)
+        state = new_state(config)
+    train_data = load_mnist("train", args.data_dir, verify=not args.no_verify)
+    if args.resume and state.history:
+        limit = state.history[-1].get("train_examples")
+    else:
+        limit = args.limit
+    images, labels, val_images, val_labels = split_train_val(train_data, limit, args.val_size)
+    if config.batch_size > len(images):
+        raise UsageError(f"--batch-size {config.batch_size} is larger than the "
+                         f"{len(images):,} training images")
+    n_in, n_hidden, n_out = config.sizes
+    print(f"purenet: training {n_in}-{n_hidden}-{n_out} on {len(images):,} images "
+          f"(validation {len(val_images):,}), batch {config.batch_size}, lr {config.lr:g} "
+          f"({config.schedule}), momentum {config.momentum:g}, {config.epochs} epochs, "
+          f"seed {config.seed}; saving to {out}/", flush=True)
+    if state.epoch:
+        print(f"purenet: resuming after epoch {state.epoch}", flush=True)
+
+    progress = ProgressLine(config.epochs)
+    try:
+        while state.epoch < config.epochs:
+            entry = train_epoch_(state, config, images, labels, on_batch=progress.update)
+            progress.clear()
+            entry["val_accuracy"] = accuracy(state.net.to_params(), val_images, val_labels)
+            entry["train_examples"] = len(images)
+            state.history.append(entry)
+            save_checkpoint(out, config, state)
+            print(epoch_line(entry, config.epochs), flush=True)
+    except KeyboardInterrupt:
+        progress.clear()
+        kept = (f"the checkpoint of epoch {state.epoch} is kept in {out}/{CHECKPOINT}; "
+                f"continue with: purenet train --resume {out}") if state.history else \
+            "no epoch had finished, so there is no checkpoint"
+        print(f"purenet: interrupted during epoch {state.epoch + 1}; {kept}", file=sys.stderr)
+        return 130
+    except TrainingDiverged as e:
+        progress.clear()
+        kept = (f"; the checkpoint of epoch {len(state.history)} in {out}/{CHECKPOINT} is kept"
+                if state.history else "; nothing was saved")
+        raise TrainingDiverged(str(e) + kept) from None
+
+    test_data = load_mnist("test", args.data_dir, verify=not args.no_verify)
+    started = time.perf_counter()
+    predicted = predict_labels(state.net.to_params(), test_data.images)
+    report = metrics.classification_report(test_data.labels, predicted, n_out)
+    test = {"accuracy": report.accuracy, "macro_f1": report.macro.f1,
+            "seconds": time.perf_counter() - started}
+    model = Model(params=state.net.to_params(),
+                  hyperparameters={**config.to_dict(), "test": test,
+                                   "train_seconds": sum(e["seconds"] for e in state.history),
+                                   "python": sys.version.split()[0]},
+                  history=state.history)
+    save_model(os.path.join(out, MODEL), model)
+    print(f"\nTest set ({len(test_data):,} images):")
+    print(metrics.format_report(report))
+    print(f"\npurenet: test accuracy {report.accuracy:.4f}; model saved to {out}/{MODEL}")
+    return 0
