@@ -46,10 +46,10 @@ SCHEDULES = ("cosine", "step", "constant")
 class TrainConfig:
     """The hyper-parameters of a run (saved in every checkpoint and model)."""
     sizes: Sizes = (784, 512, 10)
-    lr: float = 0.1
+    lr: float = 0.2
     momentum: float = 0.9
-    batch_size: int = 64
-    epochs: int = 10
+    batch_size: int = 128
+    epochs: int = 6
     schedule: str = "cosine"
     seed: int = 0
 
