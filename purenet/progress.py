@@ -36,7 +36,7 @@ class ProgressLine:
         self.stream = stream or sys.stderr
         self.is_tty = self.stream.isatty()
         self.interval = refresh if self.is_tty else log_every
-        self.last_shown = 0.0
+        self.last_shown = float("-inf")  # so the first update always shows
         self.width = 0
 
     def text(self, p) -> str:
