@@ -9,6 +9,10 @@ Files written in ``--out DIR``:
     model.json        at the end: the trained weights, hyper-parameters,
                       per-epoch history and test-set results
 
+Both record, beside the hyper-parameters, ``train_examples`` and
+``val_size``: which images the run trained and validated on, so that a
+resumed run uses the same ones.
+
 The training set is the first 60,000 - VAL images of MNIST's training file
 (or the first ``--limit`` of them); the last VAL (default 5,000) are held
 out to report validation accuracy after each epoch.  The 10,000 test
@@ -17,6 +21,7 @@ images are touched only once, at the end.
 
 import argparse
 import os
+import random
 import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -58,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="model",
                         help="directory for checkpoint.json and model.json (default ./model)")
     parser.add_argument("--resume", metavar="DIR", default=None,
-                        help="continue the run saved in DIR (its hyper-parameters are used)")
+                        help="continue the run saved in DIR with its own settings")
     parser.add_argument("--overwrite", action="store_true",
                         help="start a new run even if --out already holds one")
     parser.add_argument("--data-dir", default=None,
@@ -94,6 +99,7 @@ def restore_state(model: Model, path: str) -> TrainState:
             raise ValueError("velocity shapes differ from the weights")
         version, internal, gauss_next = t["rng_state"]
         rng_state = (version, tuple(internal), gauss_next)
+        random.Random().setstate(rng_state)  # a damaged state fails here, not mid-run
         return TrainState(net=FastNet.from_params(model.params), velocity=velocity,
                           rng_state=rng_state, epoch=int(t["epoch"]), step=int(t["step"]),
                           history=list(model.history))
@@ -101,8 +107,8 @@ def restore_state(model: Model, path: str) -> TrainState:
         raise ModelError(f"{path}: training_state is damaged ({e})") from None
 
 
-def save_checkpoint(out: str, config: TrainConfig, state: TrainState) -> None:
-    model = Model(params=state.net.to_params(), hyperparameters=config.to_dict(),
+def save_checkpoint(out: str, hyperparameters: Dict[str, Any], state: TrainState) -> None:
+    model = Model(params=state.net.to_params(), hyperparameters=hyperparameters,
                   history=state.history, training_state=training_state_dict(state))
     save_model(os.path.join(out, CHECKPOINT), model)
 
@@ -143,11 +149,29 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                        schedule=args.schedule, seed=args.seed)
 
 
-def resume_run(directory: str) -> Tuple[TrainConfig, TrainState]:
+# Flags that set up a new run; a resumed run keeps the settings it was started with.
+RUN_SETTINGS = ("epochs", "lr", "momentum", "batch_size", "schedule", "hidden", "seed",
+                "limit", "val_size", "out", "overwrite")
+
+
+def refuse_run_settings(args: argparse.Namespace) -> None:
+    """UsageError if a flag of RUN_SETTINGS was changed along with --resume (it would be ignored)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    defaults = vars(parser.parse_args([]))
+    given = ["--" + name.replace("_", "-") for name in RUN_SETTINGS
+             if getattr(args, name) != defaults[name]]
+    if given:
+        raise UsageError(f"--resume {args.resume} continues that run with its own settings, "
+                         f"so {', '.join(given)} cannot be used with it")
+
+
+def resume_run(directory: str) -> Tuple[TrainConfig, TrainState, Dict[str, Any]]:
+    """The run saved in directory: its config, its state, and its saved hyper-parameters."""
     path = os.path.join(directory, CHECKPOINT)
     model = load_model(path, expect_sizes=(784, None, 10))
     config = TrainConfig.from_dict({**model.hyperparameters, "sizes": model.params.sizes})
-    return config, restore_state(model, path)
+    return config, restore_state(model, path), model.hyperparameters
 
 
 # --- the run --------------------------------------------------------------------
@@ -160,19 +184,24 @@ def epoch_line(entry: Dict[str, Any], epochs: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.resume:
-        config, state = resume_run(args.resume)
+        refuse_run_settings(args)
+        config, state, settings = resume_run(args.resume)
         out = args.resume
+        # The same split as before (checkpoints older than these two keys
+        # hold the training count in their history and used the default split).
+        limit = settings.get("train_examples",
+                             state.history[-1].get("train_examples") if state.history else None)
+        val_size = settings.get("val_size", args.val_size)
     else:
         config = config_from_args(args)
         out = args.out
         prepare_out_dir(out, args.overwrite)
         state = new_state(config)
+        limit, val_size = args.limit, args.val_size
     train_data = load_mnist("train", args.data_dir, verify=not args.no_verify)
-    if args.resume and state.history:
-        limit = state.history[-1].get("train_examples")
-    else:
-        limit = args.limit
-    images, labels, val_images, val_labels = split_train_val(train_data, limit, args.val_size)
+    images, labels, val_images, val_labels = split_train_val(train_data, limit, val_size)
+    hyperparameters = {**config.to_dict(), "train_examples": len(images),
+                       "val_size": len(val_images)}
     if config.batch_size > len(images):
         raise UsageError(f"--batch-size {config.batch_size} is larger than the "
                          f"{len(images):,} training images")
@@ -185,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"purenet: resuming after epoch {state.epoch}", flush=True)
 
     progress = ProgressLine(config.epochs)
+    saved = state.epoch  # the epoch of the checkpoint on disk (0: none)
     try:
         while state.epoch < config.epochs:
             entry = train_epoch_(state, config, images, labels, on_batch=progress.update)
@@ -192,19 +222,20 @@ def run(args: argparse.Namespace) -> int:
             entry["val_accuracy"] = accuracy(state.net.to_params(), val_images, val_labels)
             entry["train_examples"] = len(images)
             state.history.append(entry)
-            save_checkpoint(out, config, state)
+            save_checkpoint(out, hyperparameters, state)
+            saved = state.epoch
             print(epoch_line(entry, config.epochs), flush=True)
     except KeyboardInterrupt:
         progress.clear()
-        kept = (f"the checkpoint of epoch {state.epoch} is kept in {out}/{CHECKPOINT}; "
-                f"continue with: purenet train --resume {out}") if state.history else \
-            "no epoch had finished, so there is no checkpoint"
-        print(f"purenet: interrupted during epoch {state.epoch + 1}; {kept}", file=sys.stderr)
+        kept = (f"the checkpoint of epoch {saved} is kept in {out}/{CHECKPOINT}; "
+                f"continue with: purenet train --resume {out}") if saved else \
+            "no epoch had finished, so this run saved no checkpoint"
+        print(f"purenet: interrupted during epoch {saved + 1}; {kept}", file=sys.stderr)
         return 130
     except TrainingDiverged as e:
         progress.clear()
-        kept = (f"; the checkpoint of epoch {len(state.history)} in {out}/{CHECKPOINT} is kept"
-                if state.history else "; nothing was saved")
+        kept = (f"; the checkpoint of epoch {saved} in {out}/{CHECKPOINT} is kept"
+                if saved else "; nothing was saved")
         raise TrainingDiverged(str(e) + kept) from None
 
     test_data = load_mnist("test", args.data_dir, verify=not args.no_verify)
@@ -214,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
     test = {"accuracy": report.accuracy, "macro_f1": report.macro.f1,
             "seconds": time.perf_counter() - started}
     model = Model(params=state.net.to_params(),
-                  hyperparameters={**config.to_dict(), "test": test,
+                  hyperparameters={**hyperparameters, "test": test,
                                    "train_seconds": sum(e["seconds"] for e in state.history),
                                    "python": sys.version.split()[0]},
                   history=state.history)
