@@ -116,9 +116,14 @@ def save_checkpoint(out: str, hyperparameters: Dict[str, Any], state: TrainState
 # --- setting up -----------------------------------------------------------------
 
 def prepare_out_dir(out: str, overwrite: bool) -> None:
+    if not out:
+        raise UsageError("--out is empty: give the directory to save the run in")
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out}: is a file, not a directory")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot create the directory: {e.strerror or e}") from None
     if not os.access(out, os.W_OK):
         raise UsageError(f"--out {out}: directory is not writable")
     taken = [name for name in (CHECKPOINT, MODEL) if os.path.exists(os.path.join(out, name))]
