@@ -16,7 +16,8 @@ resumed run uses the same ones.
 The training set is the first 60,000 - VAL images of MNIST's training file
 (or the first ``--limit`` of them); the last VAL (default 5,000) are held
 out to report validation accuracy after each epoch.  The 10,000 test
-images are touched only once, at the end.
+images are read and checked before training starts (a broken file should
+not wait hours to be found) but used only once, at the end.
 """
 
 import argparse
@@ -204,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         state = new_state(config)
         limit, val_size = args.limit, args.val_size
     train_data = load_mnist("train", args.data_dir, verify=not args.no_verify)
+    test_data = load_mnist("test", args.data_dir, verify=not args.no_verify)
     images, labels, val_images, val_labels = split_train_val(train_data, limit, val_size)
     hyperparameters = {**config.to_dict(), "train_examples": len(images),
                        "val_size": len(val_images)}
@@ -243,7 +245,6 @@ def run(args: argparse.Namespace) -> int:
                 if saved else "; nothing was saved")
         raise TrainingDiverged(str(e) + kept) from None
 
-    test_data = load_mnist("test", args.data_dir, verify=not args.no_verify)
     started = time.perf_counter()
     predicted = predict_labels(state.net.to_params(), test_data.images)
     report = metrics.classification_report(test_data.labels, predicted, n_out)
