@@ -21,6 +21,7 @@ not wait hours to be found) but used only once, at the end.
 """
 
 import argparse
+import math
 import os
 import random
 import sys
@@ -87,6 +88,10 @@ def training_state_dict(state: TrainState) -> Dict[str, Any]:
             "velocity": params_dict(state.velocity)}
 
 
+def is_finite_number(a: Any) -> bool:
+    return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
+
+
 def restore_state(model: Model, path: str) -> TrainState:
     from ..network import Params
     t = model.training_state
@@ -98,6 +103,10 @@ def restore_state(model: Model, path: str) -> TrainState:
         velocity.to_params().check_shapes()
         if velocity.to_params().sizes != model.params.sizes:
             raise ValueError("velocity shapes differ from the weights")
+        rows = velocity.W1T + velocity.W2 + [velocity.b1, velocity.b2]
+        if not all(is_finite_number(a) for row in rows for a in row):
+            # a NaN here would surface later as "the loss became nan ... try a smaller --lr"
+            raise ValueError("velocity holds a value that is not a finite number")
         version, internal, gauss_next = t["rng_state"]
         rng_state = (version, tuple(internal), gauss_next)
         random.Random().setstate(rng_state)  # a damaged state fails here, not mid-run
