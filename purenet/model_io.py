@@ -258,6 +258,9 @@ def _read_json(path: str) -> Any:
     except json.JSONDecodeError as e:
         raise ModelError(f"{path}: not a purenet model (not valid JSON: {e.msg} "
                          f"at line {e.lineno} column {e.colno})") from None
+    except RecursionError:
+        # json reads each level of [[[...]]] with one recursive call
+        raise ModelError(f"{path}: not a purenet model (JSON nested too deeply to read)") from None
 
 
 def _check_format(path: str, document: Any) -> None:
