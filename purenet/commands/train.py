@@ -21,9 +21,11 @@ not wait hours to be found) but used only once, at the end.
 """
 
 import argparse
+import contextlib
 import math
 import os
 import random
+import signal
 import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -115,6 +117,29 @@ def restore_state(model: Model, path: str) -> TrainState:
                           history=list(model.history))
     except (KeyError, TypeError, ValueError) as e:
         raise ModelError(f"{path}: training_state is damaged ({e})") from None
+
+
+@contextlib.contextmanager
+def ctrl_c_waits():
+    """Hold a Ctrl-C (SIGINT) back until the block ends, then deliver it.
+
+    Around saving a checkpoint: the file itself is replaced atomically, but
+    the run must also record which epoch is now on disk and print the
+    epoch's line, and a KeyboardInterrupt in between would name the wrong
+    checkpoint or leave a saved epoch unreported.
+    """
+    pressed = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    except ValueError:  # not the main thread, which is the only one that gets signals
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+            if pressed:
+                signal.raise_signal(signal.SIGINT)  # to the previous handler, as if just pressed
 
 
 def save_checkpoint(out: str, hyperparameters: Dict[str, Any], state: TrainState) -> None:
@@ -238,9 +263,10 @@ def run(args: argparse.Namespace) -> int:
             entry["val_accuracy"] = accuracy(state.net.to_params(), val_images, val_labels)
             entry["train_examples"] = len(images)
             state.history.append(entry)
-            save_checkpoint(out, hyperparameters, state)
-            saved = state.epoch
-            print(epoch_line(entry, config.epochs), flush=True)
+            with ctrl_c_waits():
+                save_checkpoint(out, hyperparameters, state)
+                saved = state.epoch
+                print(epoch_line(entry, config.epochs), flush=True)
     except KeyboardInterrupt:
         progress.clear()
         kept = (f"the checkpoint of epoch {saved} is kept in {out}/{CHECKPOINT}; "
