@@ -1,0 +1,342 @@
+"""``purenet train``: the files it writes, resuming, Ctrl-C, divergence, --out, and --help.
+
+Runs are tiny (8 hidden units, 512 training images) so that each takes a
+second or two; the 10,000 test images evaluated at the end of a finished
+run cost the most.  A run is interrupted deterministically by raising
+KeyboardInterrupt from the progress callback (what Ctrl-C does, at a
+chosen moment), and once for real with SIGINT in a subprocess.
+"""
+
+import dataclasses
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from purenet import cli
+from purenet.commands import train as train_command
+from purenet.mnist import load_mnist
+from purenet.model_io import FORMAT, FORMAT_VERSION, load_model
+from purenet.train import TrainConfig, new_state, train_epoch_
+
+REPO = Path(__file__).resolve().parents[1]
+
+# 512 images in batches of 64: 8 steps per epoch
+SMALL = ["--hidden", "8", "--limit", "512", "--val-size", "500", "--batch-size", "64",
+         "--epochs", "2", "--seed", "3"]
+SMALL_HYPERPARAMETERS = {"sizes": [784, 8, 10], "lr": 0.2, "momentum": 0.9, "batch_size": 64,
+                         "epochs": 2, "schedule": "cosine", "seed": 3,
+                         "train_examples": 512, "val_size": 500}
+
+
+def purenet(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "purenet", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+
+
+def read(path: Path) -> Dict:
+    return json.loads(path.read_text())
+
+
+def messages(stderr: str) -> List[str]:
+    """purenet's own lines on stderr (the rest are progress lines)."""
+    return [line for line in stderr.splitlines() if line.startswith("purenet")]
+
+
+def assert_one_error_line(stderr: str, start: str) -> str:
+    assert "Traceback" not in stderr
+    found = messages(stderr)
+    assert len(found) == 1, stderr
+    assert found[0] == stderr.splitlines()[-1]
+    assert found[0].startswith(start), found[0]
+    return found[0]
+
+
+def without_seconds(history: List[Dict]) -> List[Dict]:
+    return [{k: v for k, v in entry.items() if k != "seconds"} for entry in history]
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+    """Two epochs without a break: the reference for the other tests (do not modify it)."""
+    out = tmp_path_factory.mktemp("straight") / "run"
+    done = purenet("train", *SMALL, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+# --- what a run writes ---------------------------------------------------------------
+
+def test_a_run_saves_a_model_with_format_sizes_hyperparameters_history_and_weights(straight_run):
+    out, done = straight_run
+    model = read(out / "model.json")
+    assert model["format"] == FORMAT == "purenet-model"
+    assert model["format_version"] == FORMAT_VERSION == 1
+    assert model["sizes"] == [784, 8, 10]
+    hyper = model["hyperparameters"]
+    assert {k: hyper[k] for k in SMALL_HYPERPARAMETERS} == SMALL_HYPERPARAMETERS
+    assert 0.0 <= hyper["test"]["accuracy"] <= 1.0
+    assert f"test accuracy {hyper['test']['accuracy']:.4f}" in done.stdout
+    assert [entry["epoch"] for entry in model["history"]] == [1, 2]
+    for entry in model["history"]:
+        assert set(entry) >= {"epoch", "lr", "train_loss", "train_accuracy", "val_accuracy",
+                              "seconds", "train_examples"}
+        # the line printed after each epoch is the history entry's
+        assert train_command.epoch_line(entry, 2) in done.stdout.splitlines()
+    assert model["training_state"] is None
+    loaded = load_model(str(out / "model.json"))
+    assert loaded.params.sizes == (784, 8, 10)
+    assert loaded.params.W1 == model["params"]["W1"]
+
+
+def test_the_last_checkpoint_holds_the_final_weights_and_how_to_go_on(straight_run):
+    out, _ = straight_run
+    checkpoint, model = read(out / "checkpoint.json"), read(out / "model.json")
+    assert checkpoint["format"] == "purenet-model" and checkpoint["format_version"] == 1
+    assert checkpoint["hyperparameters"] == SMALL_HYPERPARAMETERS
+    assert checkpoint["params"] == model["params"]
+    assert checkpoint["history"] == model["history"]
+    state = checkpoint["training_state"]
+    assert (state["epoch"], state["step"]) == (2, 16)
+    assert set(state["velocity"]) == {"W1", "b1", "W2", "b2"}
+    assert len(state["rng_state"][1]) == 625  # the Mersenne Twister's state words
+
+
+def test_a_checkpoint_round_trip_is_exact_and_continues_as_if_never_stopped(tmp_path):
+    mnist = load_mnist("train")
+    images, labels = mnist.images[:96], mnist.labels[:96]
+    config = TrainConfig(sizes=(784, 4, 10), batch_size=32, epochs=3, seed=1)
+    state = new_state(config)
+    state.history.append(train_epoch_(state, config, images, labels))
+    assert any(v != 0.0 for v in state.velocity.b1)  # not the trivial all-zero velocity
+    hyperparameters = {**config.to_dict(), "train_examples": 96, "val_size": 0}
+    train_command.save_checkpoint(str(tmp_path), hyperparameters, state)
+
+    config2, state2, saved = train_command.resume_run(str(tmp_path))
+    assert config2 == config
+    assert saved == hyperparameters
+    assert state2.net == state.net            # every float equal, bit for bit
+    assert state2.velocity == state.velocity
+    assert state2.rng_state == state.rng_state
+    assert (state2.epoch, state2.step, state2.history) == (1, 3, state.history)
+
+    train_epoch_(state, config, images, labels)
+    train_epoch_(state2, config, images, labels)
+    assert state2.net == state.net
+    assert state2.velocity == state.velocity
+
+
+# --- resume --------------------------------------------------------------------------
+
+class InterruptIn:
+    """A ProgressLine that presses Ctrl-C halfway through the given epoch."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def __call__(self, epochs):
+        stop_epoch = self.epoch
+
+        class Line:
+            def update(self, p):
+                if p.epoch == stop_epoch and 2 * p.done >= p.total:
+                    raise KeyboardInterrupt
+
+            def clear(self):
+                pass
+
+        return Line()
+
+
+def test_resume_after_ctrl_c_gives_exactly_the_weights_of_an_uninterrupted_run(
+        straight_run, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    # Halfway through epoch 2 the weights in memory have moved on, but the
+    # checkpoint is still that of epoch 1.
+    monkeypatch.setattr(train_command, "ProgressLine", InterruptIn(epoch=2))
+    assert cli.main(["train", *SMALL, "--out", str(out)]) == 130
+    assert capsys.readouterr().err == (
+        f"purenet: interrupted during epoch 2; the checkpoint of epoch 1 is kept in "
+        f"{out}/checkpoint.json; continue with: purenet train --resume {out}\n")
+    assert read(out / "checkpoint.json")["training_state"]["epoch"] == 1
+    assert not (out / "model.json").exists()
+
+    done = purenet("train", "--resume", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "resuming after epoch 1" in done.stdout
+    resumed, straight = read(out / "model.json"), read(straight_run[0] / "model.json")
+    assert resumed["params"] == straight["params"]  # exactly: floats are written as repr
+    assert without_seconds(resumed["history"]) == without_seconds(straight["history"])
+    assert resumed["hyperparameters"]["test"]["accuracy"] == \
+        straight["hyperparameters"]["test"]["accuracy"]
+    resumed_state = read(out / "checkpoint.json")["training_state"]
+    assert resumed_state == read(straight_run[0] / "checkpoint.json")["training_state"]
+
+
+def test_resume_refuses_flags_that_would_change_the_run(straight_run):
+    out, _ = straight_run
+    before = (out / "checkpoint.json").read_bytes()
+    done = purenet("train", "--resume", str(out), "--epochs", "3", "--lr", "0.1")
+    assert done.returncode == 2
+    line = assert_one_error_line(done.stderr, "purenet: error: ")
+    assert line.endswith("so --epochs, --lr cannot be used with it")
+    assert (out / "checkpoint.json").read_bytes() == before
+
+
+def test_resume_from_a_directory_without_a_checkpoint_is_one_line(tmp_path):
+    done = purenet("train", "--resume", str(tmp_path))
+    assert done.returncode == 1
+    assert_one_error_line(done.stderr, f"purenet: error: {tmp_path}/checkpoint.json: no such")
+
+
+def test_resume_from_a_damaged_rng_state_is_one_line_before_any_training(straight_run, tmp_path):
+    checkpoint = read(straight_run[0] / "checkpoint.json")
+    checkpoint["training_state"]["rng_state"][1] = checkpoint["training_state"]["rng_state"][1][:9]
+    (tmp_path / "checkpoint.json").write_text(json.dumps(checkpoint))
+    done = purenet("train", "--resume", str(tmp_path))
+    assert done.returncode == 1
+    assert_one_error_line(done.stderr, f"purenet: error: {tmp_path}/checkpoint.json: "
+                                       f"training_state is damaged")
+    assert done.stdout == ""
+
+
+# --- Ctrl-C for real -------------------------------------------------------------------
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, a POSIX signal")
+def test_ctrl_c_exits_130_naming_the_kept_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    checkpoint = out / "checkpoint.json"
+    # Epochs of 1,000 images at 32 hidden units take a second or more, so the
+    # signal sent just after checkpoint 1 appears lands in epoch 2.  SIGINT is
+    # reset to its default in the child: a shell that starts pytest in the
+    # background may have it ignored, and Python then raises no KeyboardInterrupt.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "purenet", "train", "--hidden", "32", "--limit", "1000",
+         "--val-size", "500", "--epochs", "50", "--out", str(out)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not checkpoint.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no checkpoint after 120 s"
+            time.sleep(0.02)
+        kept = checkpoint.read_bytes()  # written atomically: complete once it exists
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 130
+    assert_one_error_line(
+        stderr, f"purenet: interrupted during epoch 2; the checkpoint of epoch 1 is kept in "
+                f"{out}/checkpoint.json; continue with: purenet train --resume {out}")
+    assert checkpoint.read_bytes() == kept
+    model = load_model(str(checkpoint))
+    assert model.training_state["epoch"] == 1 and len(model.history) == 1
+    epoch_lines = [line for line in stdout.splitlines() if line.startswith("epoch")]
+    assert len(epoch_lines) == 1 and epoch_lines[0].startswith("epoch  1/50 ")
+    assert not (out / "model.json").exists()
+
+
+def test_a_ctrl_c_while_a_checkpoint_is_saved_takes_effect_when_it_is_saved():
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        with train_command.ctrl_c_waits():
+            signal.raise_signal(signal.SIGINT)
+            finished.append("the save")
+    assert finished == ["the save"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# --- divergence ------------------------------------------------------------------------
+
+def test_a_diverging_run_stops_with_exit_1_naming_step_and_lr_and_saves_nothing(tmp_path):
+    out = tmp_path / "run"
+    done = purenet("train", *SMALL, "--lr", "1e6", "--out", str(out))
+    assert done.returncode == 1
+    line = assert_one_error_line(done.stderr, "purenet: error: the loss became ")
+    assert "at step 2 (epoch 1, batch 2) with learning rate 1e+06" in line
+    assert line.endswith("; nothing was saved")
+    assert list(out.iterdir()) == []
+
+
+def test_divergence_in_a_later_epoch_keeps_the_last_checkpoint_untouched(
+        tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    saved = {}
+    real_train_epoch = train_command.train_epoch_
+
+    def blow_up_in_epoch_2(state, config, *args, **kwargs):
+        if state.epoch == 1:
+            saved["checkpoint"] = (out / "checkpoint.json").read_bytes()
+            config = dataclasses.replace(config, lr=1e6)
+        return real_train_epoch(state, config, *args, **kwargs)
+
+    monkeypatch.setattr(train_command, "train_epoch_", blow_up_in_epoch_2)
+    assert cli.main(["train", *SMALL, "--out", str(out)]) == 1
+    line = assert_one_error_line(capsys.readouterr().err, "purenet: error: the loss became ")
+    # eta_0 = 1e6 on a cosine schedule over 2 epochs: epoch 2 runs at eta_0 / 2
+    assert "at step 10 (epoch 2, batch 2) with learning rate 500000" in line
+    assert line.endswith(f"; the checkpoint of epoch 1 in {out}/checkpoint.json is kept")
+    assert (out / "checkpoint.json").read_bytes() == saved["checkpoint"]
+    assert not (out / "model.json").exists()
+
+
+def test_a_diverging_overwrite_run_leaves_the_previous_good_model_alone(straight_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(straight_run[0], out)
+    before = {name: (out / name).read_bytes() for name in ("model.json", "checkpoint.json")}
+    done = purenet("train", *SMALL, "--lr", "1e6", "--out", str(out), "--overwrite")
+    assert done.returncode == 1
+    assert_one_error_line(done.stderr, "purenet: error: the loss became ")
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+# --- --out ---------------------------------------------------------------------------
+
+def test_an_out_that_is_a_file_is_a_usage_error(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine\n")
+    done = purenet("train", *SMALL, "--out", str(target))
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr, f"purenet: error: --out {target}: is a file")
+    assert target.read_text() == "mine\n"
+
+
+def test_an_out_holding_a_run_is_refused_without_overwrite(straight_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(straight_run[0], out)
+    before = {name: (out / name).read_bytes() for name in ("model.json", "checkpoint.json")}
+    done = purenet("train", *SMALL, "--out", str(out))
+    assert done.returncode == 2
+    line = assert_one_error_line(done.stderr, f"purenet: error: --out {out}: already holds "
+                                              f"checkpoint.json and model.json")
+    assert f"--resume {out}" in line and "--overwrite" in line
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+# --- --help ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [name for name, _, _ in cli._available_commands()])
+def test_help_of_every_subcommand_exits_0(name):
+    done = purenet(name, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: purenet {name}")
+
+
+def test_train_help_lists_every_hyperparameter_flag():
+    done = purenet("train", "--help")
+    assert done.returncode == 0
+    for flag in ("--epochs", "--lr", "--momentum", "--batch-size", "--schedule", "--hidden",
+                 "--seed", "--limit", "--val-size", "--out", "--resume", "--overwrite",
+                 "--data-dir", "--no-verify"):
+        assert flag in done.stdout
+
