@@ -212,13 +212,14 @@ def test_resume_from_a_damaged_rng_state_is_one_line_before_any_training(straigh
 def test_ctrl_c_exits_130_naming_the_kept_checkpoint(tmp_path):
     out = tmp_path / "run"
     checkpoint = out / "checkpoint.json"
-    # Epochs of 1,000 images at 32 hidden units take a second or more, so the
-    # signal sent just after checkpoint 1 appears lands in epoch 2.  SIGINT is
+    # An epoch of 600 images at 32 hidden units takes a few tenths of a second
+    # or more, while the test polls every 0.02 s, so the signal sent just after
+    # checkpoint 1 appears lands in epoch 2.  SIGINT is
     # reset to its default in the child: a shell that starts pytest in the
     # background may have it ignored, and Python then raises no KeyboardInterrupt.
     child = subprocess.Popen(
-        [sys.executable, "-m", "purenet", "train", "--hidden", "32", "--limit", "1000",
-         "--val-size", "500", "--epochs", "50", "--out", str(out)],
+        [sys.executable, "-m", "purenet", "train", "--hidden", "32", "--limit", "600",
+         "--val-size", "300", "--epochs", "50", "--out", str(out)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
