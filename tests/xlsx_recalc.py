@@ -1,0 +1,207 @@
+"""Recalculate workbooks with LibreOffice and compare every formula with Python's value.
+
+Used by the tests (``import xlsx_recalc``) and, from the command line, to
+render one sheet as a picture for the README:
+
+    python3 tests/xlsx_recalc.py png spreadsheets/forward_and_short_form.xlsx \\
+        "Short form" spreadsheets/short_form.png
+
+Why the throw-away profile: a purenet workbook carries a cached value for
+every formula, and a stock LibreOffice trusts cached values and does not
+recalculate on load, so a check that merely converts the file would pass
+broken formulas.  ``recalculate`` starts soffice with a fresh user profile
+whose settings say "always recalculate" for .xlsx and .ods
+(``OOXMLRecalcMode`` and ``ODFRecalcMode`` = 0), converts the workbooks to
+.xlsx again, and the values LibreOffice writes are the ones it computed.
+A profile of its own per call also keeps parallel runs from clashing on
+LibreOffice's lock file.
+
+The comparison: a recalculated value b matches Python's a when
+
+    |a - b| <= max(REL_TOL * max(|a|, |b|), ABS_FLOOR)
+
+REL_TOL = 1e-9 relative; ABS_FLOOR = 1e-12 absolute, for values that are
+zero up to rounding (a |long form - short form| of 1e-17, which the two
+programs may round to 0 or 3e-17).  Any cell that is not a number
+afterwards (#NAME?, #VALUE!, #REF!, Err:502, empty) is a failure.
+"""
+
+import html
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+REL_TOL = 1e-9
+ABS_FLOOR = 1e-12
+SOFFICE_TIMEOUT = 300
+
+Cell = Tuple[str, str]   # (sheet title, "B7")
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+           xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+  <prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop>
+</item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+  <prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop>
+</item>
+</oor:items>
+"""
+
+INSTALL_HINT = ("apt-get update && apt-get install -y --no-install-recommends "
+                "libreoffice-calc")
+
+
+def find_soffice() -> Optional[str]:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def require_soffice() -> str:
+    """soffice's path; without it, fail when CI=true, else skip with a loud reason."""
+    import pytest
+    soffice = find_soffice()
+    if soffice is not None:
+        return soffice
+    message = ("LibreOffice (soffice) is not installed, so the workbooks' formulas were NOT "
+               f"recalculated and checked; install it with: {INSTALL_HINT}")
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip("!!! " + message)
+
+
+def make_profile(directory: Path) -> str:
+    """A fresh LibreOffice user profile that always recalculates; returns its file:// URL."""
+    user = directory / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    return directory.resolve().as_uri()
+
+
+def soffice_convert(paths: Sequence[Path], out_dir: Path, target: str) -> List[Path]:
+    """Convert files with one soffice process (fresh profile), e.g. target 'xlsx' or 'pdf'."""
+    soffice = find_soffice()
+    if soffice is None:
+        raise RuntimeError("soffice (LibreOffice) is not on PATH")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="purenet-lo-profile-") as profile:
+        done = subprocess.run(
+            [soffice, f"-env:UserInstallation={make_profile(Path(profile))}", "--headless",
+             "--norestore", "--convert-to", target, "--outdir", str(out_dir),
+             *[str(p) for p in paths]],
+            capture_output=True, text=True, timeout=SOFFICE_TIMEOUT)
+    outputs = [out_dir / (Path(p).stem + "." + target.split(":")[0]) for p in paths]
+    missing = [str(o) for o in outputs if not o.exists()]
+    if done.returncode != 0 or missing:
+        raise RuntimeError(f"soffice failed (exit {done.returncode}), missing {missing}:\n"
+                           f"{done.stdout}\n{done.stderr}")
+    return outputs
+
+
+def recalculate(paths: Sequence[Path], out_dir: Path) -> List[Path]:
+    """Each workbook opened, fully recalculated and saved again as .xlsx by LibreOffice."""
+    return soffice_convert(paths, out_dir, "xlsx")
+
+
+def formula_cells(path: Path) -> Dict[Cell, str]:
+    """(sheet, cell) -> formula text, for every formula in the workbook."""
+    import openpyxl
+    wb = openpyxl.load_workbook(path, data_only=False)
+    return {(ws.title, cell.coordinate): cell.value
+            for ws in wb.worksheets for row in ws.iter_rows() for cell in row
+            if cell.data_type == "f"}
+
+
+def values_at(path: Path, cells: Sequence[Cell]) -> Dict[Cell, object]:
+    """The stored (cached) value of each cell, as openpyxl's data_only=True reads it."""
+    import openpyxl
+    wb = openpyxl.load_workbook(path, data_only=True)
+    return {(sheet, coord): wb[sheet][coord].value for sheet, coord in cells}
+
+
+def is_number(value: object) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def matches(expected: float, actual: float) -> bool:
+    return abs(expected - actual) <= max(REL_TOL * max(abs(expected), abs(actual)), ABS_FLOOR)
+
+
+def compare(expected: Dict[Cell, object], actual: Dict[Cell, object]) -> List[str]:
+    """One line per cell whose recalculated value is an error or differs from Python's."""
+    problems = []
+    for cell, want in sorted(expected.items()):
+        got = actual.get(cell)
+        where = f"{cell[0]}!{cell[1]}"
+        if not is_number(want):
+            problems.append(f"{where}: no cached Python value ({want!r})")
+        elif not is_number(got):
+            problems.append(f"{where}: LibreOffice gives {got!r}")
+        elif not matches(want, got):
+            problems.append(f"{where}: LibreOffice {got!r}, Python {want!r}")
+    return problems
+
+
+def below_floor(expected: Dict[Cell, object]) -> int:
+    """How many cells are compared by the absolute floor rather than relatively."""
+    return sum(1 for v in expected.values() if is_number(v) and abs(v) * REL_TOL < ABS_FLOOR)
+
+
+# --- a picture of one sheet ------------------------------------------------------------
+
+def render_sheet_png(workbook: Path, sheet_title: str, png: Path, dpi: int = 120) -> int:
+    """Render the page of `sheet_title` to a PNG cropped to its text; returns the PDF page used.
+
+    soffice cannot export a sheet to PNG with only libreoffice-calc installed,
+    so: workbook -> PDF (every sheet's pages), find the page that shows the
+    sheet's title (cell B1), and draw that page with pdftoppm (poppler-utils),
+    cropped to the box around its words plus a margin.
+    """
+    import openpyxl
+    title = openpyxl.load_workbook(workbook)[sheet_title]["B1"].value
+    with tempfile.TemporaryDirectory(prefix="purenet-render-") as tmp:
+        pdf = soffice_convert([workbook], Path(tmp), "pdf")[0]
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+        pages = int(info.stdout.split("Pages:")[1].split()[0])
+        for page in range(1, pages + 1):
+            words = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page),
+                                    str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout
+            boxes = [tuple(map(float, m)) for m in re.findall(
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', words)]
+            text = " ".join(re.findall(r">([^<]*)</word>", words))
+            if " ".join(title.split()) not in html.unescape(text):
+                continue
+            margin, scale = 10.0, dpi / 72.0       # PDF points are 1/72 inch
+            left = max(0.0, min(b[0] for b in boxes) - margin)
+            top = max(0.0, min(b[1] for b in boxes) - margin)
+            right = max(b[2] for b in boxes) + margin
+            bottom = max(b[3] for b in boxes) + margin
+            subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
+                            "-x", str(int(left * scale)), "-y", str(int(top * scale)),
+                            "-W", str(int((right - left) * scale)),
+                            "-H", str(int((bottom - top) * scale)),
+                            "-singlefile", str(pdf), str(png.with_suffix(""))], check=True)
+            return page
+    raise RuntimeError(f"no page of {workbook} shows {title!r}")
+
+
+def main(argv: List[str]) -> int:
+    if len(argv) != 5 or argv[1] != "png":
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    page = render_sheet_png(Path(argv[2]), argv[3], Path(argv[4]))
+    print(f"wrote {argv[4]} from page {page}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
