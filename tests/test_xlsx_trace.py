@@ -152,12 +152,16 @@ def test_libreoffice_recalculates_every_formula_to_pythons_value(name, recalcula
     problems = xlsx_recalc.compare(expected, actual)
     assert not problems, f"{len(problems)} of {len(cells)} cells:\n" + "\n".join(problems[:20])
     assert len(cells) == FORMULAS[name]
-    rescued = sum(1 for c in cells
-                  if abs(expected[c] - actual[c]) > xlsx_recalc.REL_TOL * max(abs(expected[c]),
-                                                                              abs(actual[c])))
-    print(f"{name}: {len(cells)} formulas recalculated by LibreOffice, all within "
-          f"{xlsx_recalc.REL_TOL:g} relative; {rescued} needed the {xlsx_recalc.ABS_FLOOR:g} "
-          "absolute floor")
+    def within_relative(cell) -> bool:
+        a, b = expected[cell], actual[cell]
+        return abs(a - b) <= xlsx_recalc.REL_TOL * max(abs(a), abs(b))
+
+    floored = [cell for cell in cells if not within_relative(cell)]
+    sheets = sorted({sheet for sheet, _ in floored})
+    print(f"\n{name}: {len(cells)} formulas recalculated by LibreOffice equal Python's, "
+          f"{len(cells) - len(floored)} to {xlsx_recalc.REL_TOL:g} relative and {len(floored)} "
+          f"near-zero ones to the {xlsx_recalc.ABS_FLOOR:g} absolute floor "
+          f"(sheets: {', '.join(sheets) or 'none'})")
 
 
 def test_the_recalculation_is_forced_not_read_from_the_cache(recalculated):

@@ -21,9 +21,12 @@ The comparison: a recalculated value b matches Python's a when
     |a - b| <= max(REL_TOL * max(|a|, |b|), ABS_FLOOR)
 
 REL_TOL = 1e-9 relative; ABS_FLOOR = 1e-12 absolute, for values that are
-zero up to rounding (a |long form - short form| of 1e-17, which the two
-programs may round to 0 or 3e-17).  Any cell that is not a number
-afterwards (#NAME?, #VALUE!, #REF!, Err:502, empty) is a failure.
+differences of two nearly equal numbers: |central difference - short form|
+is about 1e-11, and a last-bit difference in either term (the programs
+round EXP, LN and sums their own way) moves it by 1e-17, which is 1e-6 of
+it.  In the purenet workbooks only such cells on the Check sheets need the
+floor.  Any cell that is not a number afterwards (#NAME?, #VALUE!, #REF!,
+Err:502, empty) is a failure.
 """
 
 import html
