@@ -84,7 +84,9 @@ def learning_rate(config: TrainConfig, epoch: int) -> float:
     """eta_e for 0-based epoch e, by the schedule in the module docstring."""
     eta0, E = config.lr, config.epochs
     if config.schedule == "cosine":
-        return eta0 * (1.0 + math.cos(math.pi * epoch / E)) / 2.0
+        # halve before multiplying: eta0 * (1 + cos) would overflow for eta0 near
+        # the largest float; the result is the same float either way
+        return eta0 * ((1.0 + math.cos(math.pi * epoch / E)) / 2.0)
     if config.schedule == "step":
         return eta0 / 2 ** (epoch // max(1, E // 3))
     if config.schedule == "constant":
