@@ -22,7 +22,9 @@ nanoseconds per step) while a loop inside a C builtin is not:
 3. dW1 = sum_n dz1_n x_n^T over the mini-batch is gathered per pixel:
    row j of dW1T is  sum_{n : x_nj != 0} x_nj dz1_n,  a short weighted sum
    over only the examples whose pixel j is lit, so a zero pixel costs
-   nothing and no entry of dW1 is ever touched one at a time.
+   nothing and no entry of dW1 is ever touched one at a time.  A pixel
+   lit in just one example of the shard (about 13% of them) is a scaled
+   copy x_nj dz1_n, one list comprehension instead of n_hidden calls.
 
 Gradients are summed over fixed *shards* of the mini-batch (SHARD_SIZE
 examples each), then the shard sums are added in shard order.  The
@@ -162,11 +164,20 @@ def shard_gradients(net: FastNet, images: Sequence[bytes], labels: Sequence[int]
 
     H_columns = list(zip(*H))                          # H_columns[i][n] = h_n,i
     dW2 = [list(map(sumprod, repeat(col, len(H_columns)), H_columns)) for col in zip(*dZ2)]
-    dW1T = {j: list(map(sumprod, zip(*[dZ1[n] for n in examples]), repeat(values)))
-            for j, (examples, values) in lit.items()}
+    dW1T = {j: pixel_column(dZ1, examples, values) for j, (examples, values) in lit.items()}
     return ShardGrads(dW1T=dW1T, db1=[sum(col) for col in zip(*dZ1)], dW2=dW2,
                       db2=[sum(col) for col in zip(*dZ2)], loss_sum=loss_sum,
                       correct=correct, count=len(images))
+
+
+def pixel_column(dZ1: Sequence[Vector], examples: List[int], values: List[float]) -> Vector:
+    """Column j of dW1 summed over a shard: sum of x_nj dz1_n over the examples n whose pixel j is lit."""
+    if len(examples) == 1:
+        # One term (13% of a shard's pixels): a scaled copy is the same rounded
+        # product x_nj * dz1_n,i that a one-term sumprod returns, without 512 calls.
+        xj = values[0]
+        return [xj * d for d in dZ1[examples[0]]]
+    return list(map(sumprod, zip(*[dZ1[n] for n in examples]), repeat(values)))
 
 
 def shards(n_examples: int, shard_size: int = SHARD_SIZE) -> List[range]:

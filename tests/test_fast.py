@@ -1,0 +1,207 @@
+"""fast.py computes network.py's numbers: the fast path equals the plain path to 1e-12.
+
+The plain path is the textbook one: network.forward and network.backward
+on dense lists x, then v <- mu v + g, theta <- theta - eta v written out
+with matrix.py.  The fast path skips zero pixels, keeps W1 transposed,
+sums gradients shard by shard and updates in place.  The two do the same
+arithmetic in a different order, so they agree to rounding (relative
+error below 1e-12), not bit for bit.
+
+Networks are small (hidden width 6) so each test takes milliseconds; the
+images are real MNIST digits, whose zero pixels are the case the fast
+path exists for, plus tiny synthetic ones where every pixel is chosen.
+"""
+
+import copy
+import math
+import random
+from typing import List, Sequence
+
+import pytest
+
+from purenet import fast
+from purenet.fast import (SHARD_SIZE, FastNet, batch_gradients, dense_grads, momentum_step_,
+                          pixel_column, predict_labels, predict_probabilities, shards, sparse_x)
+from purenet.matrix import argmax, flatten, madd, msub, mscale
+from purenet.mnist import X_OF_PIXEL, load_mnist, to_vector
+from purenet.network import Params, backward, forward, he_init, one_hot, predict
+
+TOLERANCE = 1e-12
+
+
+def relative_error(a: Sequence[float], b: Sequence[float]) -> float:
+    """max_i |a_i - b_i| / max_i |b_i|: the error measured against the size of b."""
+    assert len(a) == len(b)
+    scale = max(abs(v) for v in b)
+    return max(abs(u - v) for u, v in zip(a, b)) / scale
+
+
+def params_entries(p: Params) -> List[float]:
+    return flatten(p.W1) + p.b1 + flatten(p.W2) + p.b2
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """70 real MNIST images (3 shards: 32, 32 and 6) and their labels."""
+    data = load_mnist("test")
+    return data.images[:70], data.labels[:70]
+
+
+def trained_params(sizes, seed: int) -> Params:
+    """He-initialised weights with non-zero biases, so b1 and b2 take part too."""
+    params = he_init(sizes, seed)
+    rng = random.Random(seed + 1)
+    params.b1 = [rng.uniform(-0.1, 0.1) for _ in params.b1]
+    params.b2 = [rng.uniform(-0.1, 0.1) for _ in params.b2]
+    return params
+
+
+def plain_gradients(params: Params, images, labels) -> Params:
+    """network.py's short form on dense inputs: the reference."""
+    n_out = len(params.b2)
+    traces = forward(params, [to_vector(im) for im in images], [one_hot(k, n_out) for k in labels])
+    return backward(params, traces)
+
+
+# --- pieces ------------------------------------------------------------------
+
+def test_sparse_x_lists_the_lit_pixels_and_their_values():
+    index, xs = sparse_x(bytes([0, 255, 0, 0, 51, 0]))
+    assert index == [1, 4]
+    assert xs == [1.0, 0.2]            # 255 / 255, 51 / 255
+
+
+def test_shards_split_a_batch_into_fixed_consecutive_pieces():
+    assert SHARD_SIZE == 32
+    assert shards(70) == [range(0, 32), range(32, 64), range(64, 70)]
+    assert shards(32) == [range(0, 32)]
+
+
+def test_pixel_column_of_one_example_is_the_same_bits_as_the_general_sum():
+    # One lit example takes the shortcut xj * dz1; a one-term sumprod is the
+    # same rounded product, so the two agree exactly, not just to rounding.
+    rng = random.Random(3)
+    dZ1 = [[rng.gauss(0.0, 1e-3) if rng.random() < 0.5 else 0.0 for _ in range(50)]
+           for _ in range(4)]
+    for pixel in (1, 37, 128, 255):
+        xj = X_OF_PIXEL[pixel]
+        shortcut = pixel_column(dZ1, [2], [xj])
+        general = list(map(fast.sumprod, zip(dZ1[2]), [[xj]] * 50))
+        assert shortcut == general
+        assert [math.copysign(1.0, v) for v in shortcut] == [math.copysign(1.0, v) for v in general]
+
+
+def test_pixel_column_of_several_examples_is_their_weighted_sum():
+    dZ1 = [[1.0, -2.0], [0.5, 0.0], [3.0, 4.0]]
+    # x = 0.5 in example 0 and x = 0.25 in example 2:
+    # [0.5 * 1 + 0.25 * 3, 0.5 * -2 + 0.25 * 4] = [1.25, 0.0]
+    assert pixel_column(dZ1, [0, 2], [0.5, 0.25]) == [1.25, 0.0]
+
+
+# --- the fast path against the plain path -------------------------------------
+
+def test_batch_gradients_equal_the_short_form_on_mnist_digits(digits):
+    images, labels = digits
+    params = trained_params((784, 6, 10), seed=0)
+    grads = batch_gradients(FastNet.from_params(params), images, labels)
+    assert grads.count == 70
+    fast_grads = dense_grads(grads, 784)
+    plain = plain_gradients(params, images, labels)
+    for name in ("W1", "b1", "W2", "b2"):
+        a, b = getattr(fast_grads, name), getattr(plain, name)
+        if name in ("W1", "W2"):
+            a, b = flatten(a), flatten(b)
+        assert relative_error(a, b) < TOLERANCE, name
+
+
+def test_pixels_dark_in_the_whole_batch_have_no_column_and_a_zero_gradient(digits):
+    images, labels = digits
+    params = trained_params((784, 6, 10), seed=0)
+    grads = batch_gradients(FastNet.from_params(params), images, labels)
+    dark = [j for j in range(784) if all(im[j] == 0 for im in images)]
+    assert 0 in dark                  # MNIST's corners are always 0
+    assert not set(dark) & set(grads.dW1T)
+    W1 = dense_grads(grads, 784).W1
+    assert all(W1[i][j] == 0.0 for i in range(6) for j in dark)
+
+
+def test_loss_sum_and_correct_count_match_the_plain_forward_pass(digits):
+    images, labels = digits
+    params = trained_params((784, 6, 10), seed=1)
+    grads = batch_gradients(FastNet.from_params(params), images, labels)
+    traces = forward(params, [to_vector(im) for im in images], [one_hot(k, 10) for k in labels])
+    assert grads.loss_sum == pytest.approx(sum(t.L for t in traces), rel=TOLERANCE)
+    assert grads.correct == sum(argmax(t.z2) == k for t, k in zip(traces, labels))
+
+
+def test_gradients_on_tiny_images_with_every_pixel_chosen():
+    # 5 pixels, 3 hidden units, 2 classes; pixel 4 is lit in one image only
+    # (the shortcut), pixel 0 in none (no column), pixel 2 in all.
+    images = [bytes([0, 255, 10, 0, 0]), bytes([0, 0, 200, 7, 0]), bytes([0, 128, 90, 0, 33])]
+    labels = [1, 0, 1]
+    params = trained_params((5, 3, 2), seed=4)
+    grads = batch_gradients(FastNet.from_params(params), images, labels)
+    assert sorted(grads.dW1T) == [1, 2, 3, 4]
+    a = params_entries(dense_grads(grads, 5))
+    b = params_entries(plain_gradients(params, images, labels))
+    assert relative_error(a, b) < TOLERANCE
+
+
+def test_predictions_equal_network_predict(digits):
+    images, _ = digits
+    params = trained_params((784, 6, 10), seed=2)
+    plain_p = [predict(params, to_vector(im)) for im in images]
+    fast_p = predict_probabilities(params, images)
+    assert relative_error(flatten(fast_p), flatten(plain_p)) < TOLERANCE
+    assert predict_labels(params, images) == [argmax(p) for p in plain_p]
+
+
+def test_fast_net_round_trips_the_parameters_exactly():
+    params = trained_params((7, 4, 3), seed=5)
+    assert FastNet.from_params(params).to_params() == params
+
+
+# --- one momentum step against the textbook update ---------------------------
+
+def textbook_momentum_step(params: Params, velocity: Params, g: Params, lr: float, mu: float):
+    """v <- mu v + g and theta <- theta - lr v, entry by entry (matrix.py's operations)."""
+    def new_v(v, gv):
+        return [mu * a + b for a, b in zip(v, gv)]
+    v = Params(W1=madd(mscale(mu, velocity.W1), g.W1), b1=new_v(velocity.b1, g.b1),
+               W2=madd(mscale(mu, velocity.W2), g.W2), b2=new_v(velocity.b2, g.b2))
+    theta = Params(W1=msub(params.W1, mscale(lr, v.W1)),
+                   b1=[t - lr * a for t, a in zip(params.b1, v.b1)],
+                   W2=msub(params.W2, mscale(lr, v.W2)),
+                   b2=[t - lr * a for t, a in zip(params.b2, v.b2)])
+    return theta, v
+
+
+def test_momentum_step_equals_the_textbook_update(digits):
+    images, labels = digits
+    params = trained_params((784, 6, 10), seed=3)
+    # a non-zero starting velocity, so that mu v matters, also in rows the batch leaves dark
+    velocity = trained_params((784, 6, 10), seed=9)
+    lr, mu = 0.2, 0.9
+    net, v_net = FastNet.from_params(params), FastNet.from_params(velocity)
+    grads = batch_gradients(net, images, labels)
+    momentum_step_(net, v_net, grads, lr, mu)
+
+    theta, v = textbook_momentum_step(params, velocity, plain_gradients(params, images, labels),
+                                      lr, mu)
+    assert relative_error(params_entries(v_net.to_params()), params_entries(v)) < TOLERANCE
+    assert relative_error(params_entries(net.to_params()), params_entries(theta)) < TOLERANCE
+    # and the step moved the weights by far more than the tolerance
+    assert relative_error(params_entries(theta), params_entries(params)) > 1e-3
+
+
+def test_momentum_step_decays_the_velocity_of_dark_pixels_only(digits):
+    images, labels = digits
+    params = trained_params((784, 6, 10), seed=3)
+    velocity = trained_params((784, 6, 10), seed=9)
+    net, v_net = FastNet.from_params(params), FastNet.from_params(velocity)
+    before = copy.deepcopy(v_net.W1T[0])
+    momentum_step_(net, v_net, batch_gradients(net, images, labels), 0.2, 0.9)
+    # pixel 0 is dark in every image: v <- 0.9 v exactly, and W1T[0] <- W1T[0] - 0.2 v
+    assert v_net.W1T[0] == [0.9 * a for a in before]
+    assert net.W1T[0] == [t - 0.2 * a for t, a in
+                          zip(FastNet.from_params(params).W1T[0], v_net.W1T[0])]
