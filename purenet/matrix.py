@@ -6,6 +6,7 @@ its shape is ``(rows, cols)`` and ``A[i][j]`` is row i, column j.
 
 The operations, in the notation the rest of purenet uses:
 
+    total(v)         = v_0 + v_1 + ...   (left to right, the same bits on every Python)
     dot(u, v)        = sum_i u_i v_i
     matvec(A, v)_i   = sum_j A_ij v_j                 (A is m x n, v has n)
     matmul(A, B)_ij  = sum_k A_ik B_kj                (m x n times n x p -> m x p)
@@ -34,7 +35,7 @@ above as a Python expression.  The training loop's faster kernels live in
 ``fast.py`` and are tested against these.
 """
 
-from typing import List, Sequence, Tuple
+from typing import Iterable, List, Sequence, Tuple
 
 Vector = List[float]
 Matrix = List[List[float]]
@@ -113,10 +114,24 @@ def copy(A: Matrix) -> Matrix:
 
 # --- products ---------------------------------------------------------------
 
+def total(values: Iterable[float]) -> float:
+    """v_0 + v_1 + v_2 + ..., added strictly left to right.
+
+    Not the built-in sum(): from Python 3.12 it adds floats with
+    compensation, so the same numbers can differ in the last bit between
+    Pythons.  A plain loop gives every supported Python the same bits, which
+    is what keeps the committed spreadsheets reproducible byte for byte.
+    """
+    s = 0.0
+    for v in values:
+        s += v
+    return s
+
+
 def dot(u: Vector, v: Vector) -> float:
     """u . v = sum_i u_i v_i"""
     _check_same_length(u, v, "dot")
-    return sum(ui * vi for ui, vi in zip(u, v))
+    return total(ui * vi for ui, vi in zip(u, v))
 
 
 def transpose(A: Matrix) -> Matrix:

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
 from .matrix import (Matrix, Vector, add, dot, hadamard, madd, matvec, mscale,
-                     msub, outer, scale, shape, sub, transpose, zeros,
+                     msub, outer, scale, shape, sub, total, transpose, zeros,
                      zeros_vector)
 
 Sizes = Tuple[int, int, int]
@@ -104,18 +104,23 @@ def relu_step(z: Vector) -> Vector:
     return [1.0 if zi > 0.0 else 0.0 for zi in z]
 
 
-def softmax(z: Vector) -> Vector:
-    """p_i = exp(z_i - m) / sum_j exp(z_j - m), with m = max(z)."""
+def softmax_parts(z: Vector) -> Tuple[float, Vector, float]:
+    """m = max(z), e_i = exp(z_i - m), s = sum_j e_j: the pieces softmax is made of."""
     m = max(z)
     e = [math.exp(zi - m) for zi in z]
-    s = sum(e)
+    return m, e, total(e)
+
+
+def softmax(z: Vector) -> Vector:
+    """p_i = exp(z_i - m) / sum_j exp(z_j - m), with m = max(z)."""
+    _, e, s = softmax_parts(z)
     return [ei / s for ei in e]
 
 
 def log_sum_exp(z: Vector) -> float:
     """ln sum_j exp(z_j), computed as m + ln sum_j exp(z_j - m)."""
-    m = max(z)
-    return m + math.log(sum(math.exp(zi - m) for zi in z))
+    m, _, s = softmax_parts(z)
+    return m + math.log(s)
 
 
 def cross_entropy(z2: Vector, y: Vector) -> float:
@@ -176,7 +181,7 @@ def forward(params: Params, X: Sequence[Vector], Y: Sequence[Vector]) -> List[Tr
 
 def mean_loss(traces: Sequence[Trace]) -> float:
     """L of a mini-batch: the mean of its examples' losses."""
-    return sum(t.L for t in traces) / len(traces)
+    return total(t.L for t in traces) / len(traces)
 
 
 def predict(params: Params, x: Vector) -> Vector:

@@ -271,3 +271,12 @@ def test_the_module_knows_nothing_about_networks():
     source = inspect.getsource(M)
     assert "import network" not in source
     assert "from .network" not in source
+
+
+def test_total_adds_left_to_right_on_every_python():
+    # (1e16 + 1) rounds back to 1e16 in float64, so strictly left to right
+    # 1e16 + 1 - 1e16 is 0.0; Python 3.12's compensated sum() would give 1.0.
+    assert M.total([1e16, 1.0, -1e16]) == 0.0
+    assert M.dot([1e16, 1.0, -1e16], [1.0, 1.0, 1.0]) == 0.0
+    assert M.total([0.5, 0.25, 0.125]) == 0.875
+    assert M.total([]) == 0.0

@@ -184,15 +184,6 @@ def test_compare_reports_errors_and_differences():
 
 # --- byte for byte ----------------------------------------------------------------------------
 
-def core_sums_left_to_right() -> bool:
-    """True when purenet's sums round as on Python 3.9-3.11, where the workbooks were made.
-
-    Python 3.12 made sum() of floats compensated (more accurate), and
-    matrix.dot / network.py use sum(), so their last bits differ there.
-    """
-    return matrix.dot([1e16, 1.0, -1e16], [1.0, 1.0, 1.0]) == 0.0
-
-
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory):
     """name -> the bytes ``purenet export-xlsx`` writes now, with its default flags."""
@@ -204,10 +195,6 @@ def regenerated(tmp_path_factory):
     return {name: (out / name).read_bytes() for name in WORKBOOKS}
 
 
-@pytest.mark.skipif(not core_sums_left_to_right(), reason=(
-    "!!! this Python's sum() is compensated (Python 3.12+), so network.py's numbers differ "
-    "in the last bit from spreadsheets/*.xlsx, generated where sums add left to right; "
-    "test_export_xlsx_regenerates_everything_but_the_last_digits checks the rest"))
 @pytest.mark.parametrize("name", WORKBOOKS)
 def test_export_xlsx_regenerates_the_committed_workbooks_byte_for_byte(name, regenerated):
     assert regenerated[name] == (SPREADSHEETS / name).read_bytes()

@@ -54,10 +54,8 @@ each the mean of a 4 x 4 square of pixels scaled to [0, 1]:
 
 which the Digit sheet writes as SUM(the 4 x 4 square) / 4080.
 
-The committed workbooks were written on Python 3.11.  From Python 3.12 on,
-sum() adds floats with compensation, and purenet's sums (matrix.dot,
-network.py) then round differently in the last bit, so a workbook written
-there differs from the committed one in the last digit of some numbers.
+Every sum in matrix.py and network.py adds left to right (matrix.total),
+so every supported Python writes the same bytes.
 """
 
 import math
@@ -68,7 +66,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from ..gradcheck import kink_free_batch, numerical_grads
 from ..jacobian import LongForm, long_form_one
 from ..matrix import Matrix, Vector
-from ..network import (Grads, Params, Sizes, Trace, backward, backward_one, forward,
+from ..network import (Grads, Params, Sizes, Trace, backward, backward_one, forward, softmax_parts,
                        he_init, mean_loss, one_hot, relu_step, sgd_step)
 from .book import (CHECK, GRADIENT, INPUT, INTERMEDIATE, JACOBIAN, PARAMETER, UPDATE, Area,
                    Block, Book, Formula, Ref, Sheet, write_start)
@@ -136,13 +134,6 @@ def take_step(params: Params, X: List[Vector], Y: List[Vector], lr: float) -> St
     dh = [long_form_one(params, t).jacobians["dL/dh"][0] for t in traces]
     grads = backward(params, traces)
     return Step(params, X, Y, traces, per_example, dh, grads, sgd_step(params, grads, lr))
-
-
-def softmax_helpers(z2: Vector) -> Tuple[float, Vector, float]:
-    """m, e, s of network.softmax (p_k = e_k / s), which it computes but does not return."""
-    m = max(z2)
-    e = [math.exp(zk - m) for zk in z2]
-    return m, e, sum(e)
 
 
 def tiny_example(settings: Settings) -> Tuple[Params, List[Vector], List[Vector]]:
@@ -332,7 +323,7 @@ def write_forward(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, step: Step
     traces = step.traces
     B = len(traces)
     n_hidden, n_out = len(traces[0].z1), len(traces[0].z2)
-    helpers = [softmax_helpers(t.z2) for t in traces]
+    helpers = [softmax_parts(t.z2) for t in traces]
     rows = examples(B)
 
     z1 = sheet.block(
