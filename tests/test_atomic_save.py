@@ -1,0 +1,244 @@
+"""Saving a checkpoint survives kill -9 and a full disk: the file is the old one or the new one.
+
+``model_io.write_json_atomic`` writes the whole text to a temporary file
+beside the target, fsyncs it, then renames it over the target.  So at
+every moment the target is a complete file: the old one until the
+rename, the new one after.  These tests try to catch it out.
+
+kill -9 (SIGKILL cannot be caught, so no clean-up code runs):
+
+  * a writer process saves two real checkpoints, OLD and NEW, over the
+    same path again and again, and is killed with SIGKILL at a random
+    moment, KILLS times; each time the file on disk must be byte for
+    byte OLD or NEW.  Building the JSON text takes longer than writing
+    it on this machine's disk, so most random moments would fall before
+    the temporary file even exists.  The writer therefore writes through
+    a "slow disk" (4 KiB at a time with a 1 ms pause, in the writer
+    process only), so that about half of the moments fall inside the
+    write; the test requires that some did (a temporary file was left).
+  * the real ``purenet train`` is killed at random moments of a run; its
+    checkpoint must load, and ``--resume`` must then end with exactly the
+    weights of a run that was never killed.
+
+Disk full, simulated two ways:
+
+  * in-process: the temporary file is created as usual but its writes go
+    to /dev/full, where the kernel answers every write with ENOSPC ("No
+    space left on device"), the real error a full disk gives;
+  * the real command line on a tmpfs with 64 KiB free: see the "disk
+    full" row of tests/test_catalogue.py.
+"""
+
+import gzip
+import os
+import random
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from purenet import model_io
+from purenet.commands.train import CHECKPOINT, MODEL
+from purenet.errors import ModelError
+from purenet.mnist import BUNDLED_DIR, FILES
+from purenet.model_io import load_model, save_model
+
+REPO = Path(__file__).resolve().parents[1]
+KILLS = 24                       # random-moment kills of the writer
+CLI_KILLS = 2                    # random-moment kills of purenet train
+TIMEOUT = 120
+TINY = "--hidden 8 --limit 256 --val-size 100 --no-verify"
+
+# Saves OLD once, says "ready", then saves NEW, OLD, NEW, ... until killed.
+WRITER = r"""
+import os, sys, time
+from purenet import model_io
+from purenet.model_io import load_model, save_model
+
+path, old_path, new_path = sys.argv[1:]
+old, new = load_model(old_path), load_model(new_path)
+
+
+class SlowDisk:
+    '''A file whose writes go out 4 KiB at a time with a pause, like a slow USB stick.'''
+    def __init__(self, f):
+        self.f = f
+    def write(self, data):
+        for i in range(0, len(data), 4096):
+            self.f.write(data[i:i + 4096])
+            self.f.flush()
+            time.sleep(0.001)
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return self.f.__exit__(*exc)
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+real_fdopen = os.fdopen
+model_io.os.fdopen = lambda fd, mode: SlowDisk(real_fdopen(fd, mode))
+save_model(path, old)
+print("ready", flush=True)
+while True:
+    save_model(path, new)
+    save_model(path, old)
+"""
+
+
+def purenet(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "purenet", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def weights_text(path: Path) -> str:
+    """W1, b1, W2, b2 as JSON text: floats are written as repr, so equal text means equal bits."""
+    params = load_model(str(path)).params
+    return model_io.to_json_text([params.W1, params.b1, params.W2, params.b2])
+
+
+def temporaries(directory: Path) -> List[Path]:
+    """Temporary files write_json_atomic left behind (named .NAME.RANDOM.tmp)."""
+    return [p for p in directory.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    """The first 400 training and 100 test images of the bundled MNIST, as gzip IDX files."""
+    directory = tmp_path_factory.mktemp("data")
+    for split, count in (("train", 400), ("test", 100)):
+        for name, header, size in zip(FILES[split], (16, 8), (784, 1)):
+            with gzip.open(os.path.join(BUNDLED_DIR, name), "rb") as f:
+                raw = f.read(header + count * size)
+            raw = raw[:4] + struct.pack(">I", count) + raw[8:]
+            (directory / name).write_bytes(gzip.compress(raw, mtime=0))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_data, tmp_path_factory) -> Path:
+    """A tiny run of 4 epochs that nobody interrupted."""
+    out = tmp_path_factory.mktemp("reference") / "out"
+    done = purenet("train", *TINY.split(), "--epochs", "4", "--data-dir", str(tiny_data), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def old_and_new(tiny_data, reference, tmp_path_factory) -> Dict[str, bytes]:
+    """Two real checkpoints (after epoch 1 of a run, and the reference's after epoch 4),
+    as the writer will write them: load_model, then save_model."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    done = purenet("train", *TINY.split(), "--epochs", "1", "--data-dir", str(tiny_data), "--out", str(root / "one"))
+    assert done.returncode == 0, done.stderr
+    saved = {}
+    for name, run in (("old", root / "one"), ("new", reference)):
+        save_model(str(root / f"{name}.json"), load_model(str(run / CHECKPOINT)))
+        saved[name] = (root / f"{name}.json").read_bytes()
+    assert saved["old"] != saved["new"]
+    return saved
+
+
+def kill_writer_at_random(directory: Path, old_path: Path, new_path: Path, delay: float) -> None:
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(directory / CHECKPOINT), str(old_path),
+                               str(new_path)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "ready\n", writer.stderr.read()
+        time.sleep(delay)
+        writer.send_signal(signal.SIGKILL)
+    finally:
+        writer.kill()
+        writer.communicate(timeout=TIMEOUT)
+    assert writer.returncode == -signal.SIGKILL
+
+
+def test_kill_9_at_random_moments_of_a_save_leaves_the_old_or_the_new_file(old_and_new, tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for name, data in old_and_new.items():
+        (sources / f"{name}.json").write_bytes(data)
+    rng = random.Random(7)
+    found: Dict[str, int] = {"old": 0, "new": 0, "corrupt": 0}
+    mid_write = partial = 0
+    for k in range(KILLS):
+        directory = tmp_path / f"kill{k:02d}"
+        directory.mkdir()
+        kill_writer_at_random(directory, sources / "old.json", sources / "new.json", rng.uniform(0.0, 0.3))
+        on_disk = (directory / CHECKPOINT).read_bytes()
+        kind = next((name for name, data in old_and_new.items() if on_disk == data), "corrupt")
+        found[kind] += 1
+        left = temporaries(directory)
+        mid_write += bool(left)
+        partial += any(p.stat().st_size < len(old_and_new["new"]) for p in left)
+        if kind != "corrupt":
+            load_model(str(directory / CHECKPOINT))
+    print(f"\nkill -9 of a checkpoint writer: {KILLS} kills, old file {found['old']}, new file "
+          f"{found['new']}, corrupt {found['corrupt']}; {mid_write} kills landed while a temporary "
+          f"file existed, {partial} of them with it partly written")
+    assert found["corrupt"] == 0
+    assert found["old"] + found["new"] == KILLS
+    assert mid_write >= 1, "no kill landed inside a write: the test did not test anything"
+
+
+def test_kill_9_of_purenet_train_leaves_a_checkpoint_that_resumes_to_the_same_weights(
+        tiny_data, reference, tmp_path):
+    rng = random.Random(11)
+    for k in range(CLI_KILLS):
+        out = tmp_path / f"run{k}"
+        argv = [sys.executable, "-m", "purenet", "train", *TINY.split(), "--epochs", "4",
+                "--data-dir", str(tiny_data), "--out", str(out)]
+        run = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + TIMEOUT
+        while not (out / CHECKPOINT).exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.3))
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=TIMEOUT)
+        checkpoint = load_model(str(out / CHECKPOINT))      # complete, or this raises
+        assert checkpoint.training_state["epoch"] == len(checkpoint.history) >= 1
+        done = purenet("train", "--resume", str(out), "--data-dir", str(tiny_data), "--no-verify")
+        assert done.returncode == 0, done.stderr
+        assert weights_text(out / MODEL) == weights_text(reference / MODEL)
+
+
+# --- disk full --------------------------------------------------------------------------------------
+
+def create_on_a_full_disk(path: str) -> int:
+    """Create the temporary file as usual, but hand back a descriptor whose writes get ENOSPC."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    return os.open("/dev/full", os.O_WRONLY)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux) for a real ENOSPC")
+def test_disk_full_during_a_save_keeps_the_old_checkpoint_and_no_temporary(old_and_new, tmp_path, monkeypatch):
+    path = tmp_path / CHECKPOINT
+    path.write_bytes(old_and_new["old"])
+    new = tmp_path / "new.json"
+    new.write_bytes(old_and_new["new"])
+    model = load_model(str(new))
+    new.unlink()
+    monkeypatch.setattr(model_io, "_create_new_file", create_on_a_full_disk)
+    with pytest.raises(ModelError) as caught:
+        save_model(str(path), model)
+    monkeypatch.undo()
+    assert str(caught.value) == f"{path}: cannot write: No space left on device"
+    assert path.read_bytes() == old_and_new["old"]
+    assert os.listdir(tmp_path) == [CHECKPOINT]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux) for a real ENOSPC")
+def test_disk_full_when_there_is_no_old_file_leaves_nothing(old_and_new, tmp_path, monkeypatch):
+    source = tmp_path / "source.json"
+    source.write_bytes(old_and_new["new"])
+    model = load_model(str(source))
+    target = tmp_path / "run"
+    target.mkdir()
+    monkeypatch.setattr(model_io, "_create_new_file", create_on_a_full_disk)
+    with pytest.raises(ModelError, match="No space left on device"):
+        save_model(str(target / CHECKPOINT), model)
+    assert os.listdir(target) == []

@@ -1,0 +1,600 @@
+"""The catalogue of failures (issue 7): every bad input a learner can give purenet, in one table.
+
+A learner will give purenet wrong paths, half-downloaded files, old model
+files and odd flags, and will stop it in the middle of an epoch.  Each row
+of CATALOGUE below is one such mistake, listed once.  The test runs the
+real command line on it (``python -m purenet ...`` in a subprocess, from
+the repository root) in a scratch directory, and asserts the contract that
+every failure keeps:
+
+    1. the exit code is not 0, and it is 2 for a usage error (a bad flag);
+    2. exactly one line on stderr names the problem: it starts with
+       "purenet", contains the row's fragment, and is the last line.  The
+       only other lines allowed before it are the progress lines of a run
+       that trained before failing ("epoch 1/2  128/256  loss ...") and,
+       for a flag argparse itself rejects, its usage synopsis
+       ("usage: purenet train [-h] ..." and its indented continuation);
+    3. no "Traceback" anywhere in the output;
+    4. every file that existed before the run is byte-for-byte the same
+       afterwards, and no new file is left behind (a half-written temporary
+       file, say), except the ones the row names in ``leaves``.
+
+Each row's scratch directory {w} starts as a copy of the same few files,
+
+    {w}/data/              a tiny valid MNIST: 400 training images, 100 test
+                           images (the first ones of the bundled copy),
+                           read with --no-verify since they are not the
+                           standard files
+    {w}/run/checkpoint.json  a run of 2 epochs that stopped after epoch 1
+    {w}/model.json         a finished model of hidden width 8
+
+and the row's ``make`` step breaks one thing in it.  Training rows use a
+tiny network (784-8-10, 256 images, 1 epoch), so the table runs in seconds.
+
+How a row is run (``how``):
+
+    plain      the command, and wait for it
+    sigint     start a run of many epochs, wait until its first checkpoint
+               is on disk, then send SIGINT (what Ctrl-C does)
+    disk-full  the run's directory sits on a tmpfs with 64 KiB free, so the
+               next checkpoint cannot be written (a private mount namespace,
+               ``unshare --mount``, so nothing is mounted outside the test)
+    read-only  {w}/locked is a read-only tmpfs (as root, no permission bit
+               stops a write; without root, chmod 555 does the same)
+
+Kill -9 during a checkpoint write is in tests/test_atomic_save.py, since
+there is no error line to check there, only the file left on disk.
+"""
+
+import functools
+import gzip
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import pytest
+
+from purenet.mnist import BUNDLED_DIR, FILES
+from purenet.model_io import Model, load_model, save_model, write_json_atomic
+from purenet.network import he_init
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_IMAGES, TRAIN_LABELS = FILES["train"]
+TEST_IMAGES, TEST_LABELS = FILES["test"]
+N_TRAIN, N_TEST = 400, 100          # images in the tiny data set
+TIMEOUT = 120                       # seconds; a hung command fails its row
+
+# --- the commands the rows start from (each one succeeds on the good files: see CONTROLS) ---
+
+TINY = "--hidden 8 --limit 256 --val-size 100 --epochs 1"
+TRAIN = f"train {TINY} --data-dir {{w}}/data --no-verify --out {{w}}/out"
+RESUME = "train --resume {w}/run --data-dir {w}/data --no-verify"
+EVALUATE = "evaluate {w}/model.json --data-dir {w}/data --no-verify"
+SHOW = "show 0 --model {w}/model.json --data-dir {w}/data --no-verify"
+GRADCHECK = "gradcheck --sizes 4,3,3"
+
+
+# --- ways to break one thing in {w} (each a function of w; partials so the table shows them) ---
+
+def nothing(w: Path) -> None:
+    """Break nothing: the command line itself is the mistake."""
+
+
+def remove(rel: str, w: Path) -> None:
+    (w / rel).unlink()
+
+
+def write_bytes(rel: str, data: bytes, w: Path) -> None:
+    (w / rel).parent.mkdir(parents=True, exist_ok=True)
+    (w / rel).write_bytes(data)
+
+
+def make_dir(rel: str, w: Path) -> None:
+    (w / rel).mkdir(parents=True)
+
+
+def copy(src: str, dst: str, w: Path) -> None:
+    (w / dst).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(w / src, w / dst)
+
+
+def keep_first(fraction: float, rel: str, w: Path) -> None:
+    """A copy that stopped part-way: only the first bytes of the file."""
+    data = (w / rel).read_bytes()
+    (w / rel).write_bytes(data[:int(len(data) * fraction)])
+
+
+def change_idx(change: Callable[[bytes], bytes], rel: str, w: Path) -> None:
+    """Rewrite the decompressed IDX bytes of a .gz file, and compress them again."""
+    raw = gzip.decompress((w / rel).read_bytes())
+    (w / rel).write_bytes(gzip.compress(change(raw), mtime=0))
+
+
+def change_json(change: Callable[[dict], None], rel: str, w: Path) -> None:
+    """Edit a JSON file as a person with a text editor would (numbers keep their bits)."""
+    document = json.loads((w / rel).read_text())
+    change(document)
+    write_json_atomic(str(w / rel), document)
+
+
+def word(index: int, value: int, raw: bytes) -> bytes:
+    """raw with its index-th big-endian 32-bit header word set to value."""
+    return raw[:4 * index] + struct.pack(">I", value) + raw[4 * index + 4:]
+
+
+def byte(index: int, value: int, raw: bytes) -> bytes:
+    return raw[:index] + bytes([value]) + raw[index + 1:]
+
+
+def drop_last_label(raw: bytes) -> bytes:
+    (count,) = struct.unpack_from(">I", raw, 4)
+    return word(1, count - 1, raw)[:-1]
+
+
+def append(extra: bytes, raw: bytes) -> bytes:
+    return raw + extra
+
+
+def set_key(path: str, value, document: dict) -> None:
+    """document[a][b]... = value for path "a.b...", where a part may be a list index."""
+    *parents, last = path.split(".")
+    for part in parents:
+        document = document[int(part)] if isinstance(document, list) else document[part]
+    if isinstance(document, list):
+        document[int(last)] = value
+    else:
+        document[last] = value
+
+
+def delete_key(path: str, document: dict) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        document = document[part]
+    del document[last]
+
+
+def full_size_test_set_with_one_pixel_changed(w: Path) -> None:
+    """The real 10,000-image test set in {w}/full, one pixel of image 0 changed by 1."""
+    (w / "full").mkdir()
+    raw = gzip.decompress(Path(BUNDLED_DIR, TEST_IMAGES).read_bytes())
+    pixel = 16 + 14 * 28 + 14          # the middle of image 0
+    changed = byte(pixel, raw[pixel] ^ 1, raw)
+    (w / "full" / TEST_IMAGES).write_bytes(gzip.compress(changed, compresslevel=1, mtime=0))
+    shutil.copyfile(Path(BUNDLED_DIR, TEST_LABELS), w / "full" / TEST_LABELS)
+
+
+def weight_text(array: str, text: str, rel: str, w: Path, after: str = "") -> None:
+    """The file with the first number of array (W1, b2, ...) after `after` written as text."""
+    path = w / rel
+    document = path.read_text()
+    start = document.index(after)
+    pattern = r'("%s": \[\s*\[?\s*)[^,\]\s]+' % array
+    changed, n = re.subn(pattern, r"\g<1>" + text, document[start:], count=1)
+    assert n == 1, f"no {array} in {path}"
+    path.write_text(document[:start] + changed)
+
+
+def model_for_other_images(w: Path) -> None:
+    """A valid model file of a 4-3-3 network, such as gradcheck's."""
+    save_model(str(w / "model.json"), Model(params=he_init((4, 3, 3), seed=0)))
+
+
+P = functools.partial
+HTML = b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>\n"
+NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+NESTED = b"[" * 100_000 + b"]" * 100_000
+DATA_I, DATA_L = f"data/{TRAIN_IMAGES}", f"data/{TRAIN_LABELS}"
+CHECKPOINT = "run/checkpoint.json"
+
+
+@dataclass(frozen=True)
+class Case:
+    group: str                      # data, model, flag, runtime
+    name: str                       # the mistake, as a learner would put it
+    make: Callable[[Path], None]    # breaks one thing in the scratch directory w
+    command: str                    # purenet's arguments; {w} is the scratch directory
+    code: int                       # the exit code
+    says: str                       # a fragment the one error line must contain
+    how: str = "plain"              # plain, sigint, disk-full, read-only (see the docstring)
+    leaves: Tuple[str, ...] = ()    # new files the run may leave, relative to w
+
+
+C = Case
+# fmt: off
+CATALOGUE: List[Case] = [
+    # --- data: the MNIST files -----------------------------------------------------------------
+    C("data", "empty data directory", P(make_dir, "empty"),
+      f"train {TINY} --data-dir {{w}}/empty --no-verify --out {{w}}/out", 1, "the directory is empty"),
+    C("data", "data directory does not exist", nothing,
+      f"train {TINY} --data-dir {{w}}/nowhere --no-verify --out {{w}}/out", 1, "nowhere: not a directory"),
+    C("data", "data directory is a file", nothing,
+      f"train {TINY} --data-dir {{w}}/model.json --no-verify --out {{w}}/out", 1, "model.json: not a directory"),
+    C("data", "training images file missing", P(remove, DATA_I), TRAIN, 1,
+      f"{TRAIN_IMAGES}: not found"),
+    C("data", "training labels file missing", P(remove, DATA_L), TRAIN, 1,
+      f"{TRAIN_LABELS}: not found"),
+    C("data", "test images file missing (found before training, not after)",
+      P(remove, f"data/{TEST_IMAGES}"), TRAIN, 1, f"{TEST_IMAGES}: not found"),
+    C("data", "truncated gzip (download stopped half-way)", P(keep_first, 0.5, DATA_I), TRAIN, 1,
+      "the gzip data ends early"),
+    C("data", "empty file", P(write_bytes, DATA_I, b""), TRAIN, 1,
+      "truncated at byte 0 of its 4-byte magic number"),
+    C("data", "not gzip at all (an HTML error page saved as .gz)", P(write_bytes, DATA_I, HTML), TRAIN, 1,
+      "not a valid gzip file"),
+    C("data", "gzip of the wrong thing (an HTML page)", P(write_bytes, DATA_I, gzip.compress(HTML)),
+      TRAIN, 1, "magic 0x3C21444F, expected 0x00000803"),
+    C("data", "the labels file under the images file's name", P(copy, DATA_L, DATA_I), TRAIN, 1,
+      "magic 0x00000801, expected 0x00000803"),
+    C("data", "wrong IDX magic", P(change_idx, P(word, 0, 0x00000802), DATA_I), TRAIN, 1,
+      "magic 0x00000802, expected 0x00000803"),
+    C("data", "header rows do not match the bytes (29 rows of 28)", P(change_idx, P(word, 2, 29), DATA_I),
+      TRAIN, 1, f"truncated at byte {16 + N_TRAIN * 784} of {16 + N_TRAIN * 29 * 28}"),
+    C("data", "header count larger than the images present", P(change_idx, P(word, 1, N_TRAIN + 1), DATA_I),
+      TRAIN, 1, f"truncated at byte {16 + N_TRAIN * 784} of {16 + (N_TRAIN + 1) * 784}"),
+    C("data", "bytes left over after the images the header counts", P(change_idx, P(append, bytes(784)), DATA_I),
+      TRAIN, 1, "784 extra bytes after"),
+    C("data", "header says 0 images", P(change_idx, P(word, 1, 0), DATA_I), TRAIN, 1,
+      "the header says 0 images"),
+    C("data", "images and labels count mismatch", P(change_idx, drop_last_label, DATA_L), TRAIN, 1,
+      f"{N_TRAIN - 1} labels for {N_TRAIN} images"),
+    C("data", "a label that is not a digit", P(change_idx, P(byte, 8 + 5, 10), DATA_L), TRAIN, 1,
+      "label 10 at index 5 is not a digit 0..9"),
+    C("data", "checksum mismatch (one pixel changed in the real test set)",
+      full_size_test_set_with_one_pixel_changed, "show 0 --data-dir {w}/full", 1,
+      f"{TEST_IMAGES}: checksum mismatch"),
+    C("data", "checksum mismatch (a subset passed off as the real files)", nothing,
+      f"train {TINY} --data-dir {{w}}/data --out {{w}}/out", 1, f"{TRAIN_IMAGES}: checksum mismatch"),
+
+    # --- model files ---------------------------------------------------------------------------------
+    C("model", "model file missing", nothing, "evaluate {w}/absent.json", 1, "absent.json: no such model file"),
+    C("model", "model path is a directory", P(make_dir, "adir"), "evaluate {w}/adir", 1,
+      "adir: cannot read: Is a directory"),
+    C("model", "empty model file", P(write_bytes, "model.json", b""), EVALUATE, 1,
+      "not a purenet model (not valid JSON"),
+    C("model", "not JSON", P(write_bytes, "model.json", b"W1 = [[0.1, 0.2]]\n"), EVALUATE, 1,
+      "not valid JSON: Expecting value at line 1 column 1"),
+    C("model", "not text (a gzip file)", P(write_bytes, "model.json", gzip.compress(b"{}")), EVALUATE, 1,
+      "not UTF-8 text"),
+    C("model", "model file cut short (copy stopped half-way)", P(keep_first, 0.5, "model.json"), EVALUATE, 1,
+      "not a purenet model (not valid JSON"),
+    C("model", "JSON of another tool (a Jupyter notebook)", P(write_bytes, "model.json", NOTEBOOK), EVALUATE, 1,
+      'JSON without "format": "purenet-model"'),
+    C("model", "JSON of another tool that has a format field",
+      P(write_bytes, "model.json", b'{"format": "onnx", "version": 9}'), EVALUATE, 1,
+      "format is 'onnx', expected \"purenet-model\""),
+    C("model", "JSON that is a list", P(write_bytes, "model.json", b"[1, 2, 3]"), EVALUATE, 1,
+      'JSON without "format"'),
+    C("model", "JSON nested 100,000 deep", P(write_bytes, "model.json", NESTED), EVALUATE, 1,
+      "not a purenet model"),
+    C("model", "wrong format version", P(change_json, P(set_key, "format_version", 2), "model.json"), EVALUATE, 1,
+      "model format version 2 is not supported"),
+    C("model", "format version as text", P(change_json, P(set_key, "format_version", "1"), "model.json"),
+      EVALUATE, 1, "model format version '1' is not supported"),
+    C("model", "sizes disagree with the weight arrays", P(change_json, P(set_key, "sizes.1", 16), "model.json"),
+      EVALUATE, 1, "W1 has 8 rows, sizes say 16"),
+    C("model", "sizes not three whole numbers", P(change_json, P(set_key, "sizes", [784, 10]), "model.json"),
+      EVALUATE, 1, '"sizes" must be [n_in, n_hidden, n_out]'),
+    C("model", "a weight row too short", P(change_json, P(set_key, "params.W2.3", [0.5]), "model.json"),
+      EVALUATE, 1, "W2[3] has 1 entries, sizes say 8"),
+    C("model", "a weight array missing", P(change_json, P(delete_key, "params.b2"), "model.json"), EVALUATE, 1,
+      "params.b2 is missing"),
+    C("model", "a weight that is text", P(change_json, P(set_key, "params.b1.2", "0.5"), "model.json"),
+      EVALUATE, 1, "b1[2] is '0.5', not a number"),
+    C("model", "NaN inside the weights", P(weight_text, "W1", "NaN", "model.json"), EVALUATE, 1, "contains NaN"),
+    C("model", "Infinity inside the weights", P(weight_text, "W2", "-Infinity", "model.json"), EVALUATE, 1,
+      "contains -Infinity"),
+    C("model", "a weight too large for a float (1e999)", P(weight_text, "b1", "1e999", "model.json"), EVALUATE, 1,
+      "b1[0] is inf; weights must be finite"),
+    C("model", "NaN inside the weights, given to show", P(weight_text, "b2", "NaN", "model.json"), SHOW, 1, "contains NaN"),
+    C("model", "a model for other images (input size 4)", model_for_other_images, EVALUATE, 1,
+      "model has input size 4, expected 784"),
+    C("model", "a checkpoint of another hidden width given to --resume", nothing, RESUME + " --hidden 16", 2,
+      "so --hidden cannot be used with it"),
+    C("model", "a checkpoint whose momentum has another hidden width",
+      P(change_json, P(set_key, "training_state.velocity.b1", [0.0] * 16), CHECKPOINT), RESUME, 1,
+      "training_state is damaged"),
+    C("model", "a checkpoint whose random generator state is damaged",
+      P(change_json, P(set_key, "training_state.rng_state.1", [1, 2, 3]), CHECKPOINT), RESUME, 1,
+      "training_state is damaged"),
+    C("model", "a checkpoint whose momentum holds 1e999",
+      P(weight_text, "b2", "1e999", CHECKPOINT, after='"velocity"'), RESUME, 1,
+      "training_state is damaged"),
+    C("model", "a checkpoint whose momentum holds text",
+      P(weight_text, "W2", '"0.0"', CHECKPOINT, after='"velocity"'), RESUME, 1, "training_state is damaged"),
+    C("model", "a finished model given to --resume (no training state)", P(copy, "model.json", CHECKPOINT),
+      RESUME, 1, "holds no training state, so it cannot be resumed"),
+    C("model", "--resume of a directory without a checkpoint", P(make_dir, "nothing-here"),
+      "train --resume {w}/nothing-here --data-dir {w}/data --no-verify", 1,
+      "checkpoint.json: no such model file"),
+
+    # --- flags -------------------------------------------------------------------------------------
+    C("flag", "unknown flag", nothing, TRAIN + " --learning-rate 0.1", 2,
+      "unrecognized arguments: --learning-rate 0.1"),
+    C("flag", "unknown command", nothing, "trian", 2, "invalid choice: 'trian'"),
+    C("flag", "no command", nothing, "", 2, "the following arguments are required: COMMAND"),
+    C("flag", "negative learning rate", nothing, TRAIN + " --lr -0.1", 2, "argument --lr: must be a finite number above 0"),
+    C("flag", "zero learning rate", nothing, TRAIN + " --lr 0", 2, "argument --lr: must be a finite number above 0"),
+    C("flag", "NaN learning rate", nothing, TRAIN + " --lr nan", 2, "argument --lr: must be a finite number above 0"),
+    C("flag", "infinite learning rate", nothing, TRAIN + " --lr inf", 2, "argument --lr: must be a finite number above 0"),
+    C("flag", "learning rate that is not a number", nothing, TRAIN + " --lr fast", 2,
+      "argument --lr: expected a number, got 'fast'"),
+    C("flag", "momentum of 1", nothing, TRAIN + " --momentum 1", 2, "argument --momentum: must be in [0, 1)"),
+    C("flag", "batch size 0", nothing, TRAIN + " --batch-size 0", 2, "argument --batch-size: must be at least 1"),
+    C("flag", "batch size larger than the data", nothing, TRAIN + " --batch-size 257", 2,
+      "--batch-size 257 is larger than the 256 training images"),
+    C("flag", "--limit 0", nothing, TRAIN + " --limit 0", 2, "argument --limit: must be at least 1"),
+    C("flag", "--limit larger than the data", nothing, TRAIN + " --limit 1000", 2,
+      "--limit 1000 is more than the 300 training images"),
+    C("flag", "--hidden 0", nothing, TRAIN + " --hidden 0", 2, "argument --hidden: must be at least 1"),
+    C("flag", "--epochs 0", nothing, TRAIN + " --epochs 0", 2, "argument --epochs: must be at least 1"),
+    C("flag", "--val-size 0", nothing, TRAIN + " --val-size 0", 2, "argument --val-size: must be at least 1"),
+    C("flag", "--val-size that leaves no training images", nothing, TRAIN + f" --val-size {N_TRAIN}", 2,
+      f"--val-size {N_TRAIN} leaves no training images"),
+    C("flag", "negative seed", nothing, TRAIN + " --seed -1", 2, "argument --seed: must be 0 or more"),
+    C("flag", "unknown schedule", nothing, TRAIN + " --schedule warp", 2, "argument --schedule: invalid choice"),
+    C("flag", "--sizes with a word in it", nothing, "gradcheck --sizes 4,x,3", 2,
+      "expected three whole numbers like 4,3,3, got '4,x,3'"),
+    C("flag", "--sizes with two numbers", nothing, "gradcheck --sizes 4,3", 2, "got '4,3'"),
+    C("flag", "--sizes with a zero", nothing, "gradcheck --sizes 4,0,3", 2, "got '4,0,3'"),
+    C("flag", "--sizes empty", nothing, "gradcheck --sizes ''", 2, "got ''"),
+    C("flag", "gradcheck --batch 0", nothing, GRADCHECK + " --batch 0", 2, "argument --batch: must be at least 1"),
+    C("flag", "gradcheck --tolerance nan", nothing, GRADCHECK + " --tolerance nan", 2,
+      "argument --tolerance: must be a finite number above 0"),
+    C("flag", "evaluate --limit 0", nothing, EVALUATE + " --limit 0", 2, "argument --limit: must be at least 1"),
+    C("flag", "evaluate an unknown set", nothing, EVALUATE + " --set validation", 2, "argument --set: invalid choice"),
+    C("flag", "show a negative index", nothing, "show -1", 2, "argument INDEX: must be 0 or more, got -1"),
+    C("flag", "show an index past the end", nothing, "show 100 --data-dir {w}/data --no-verify", 2,
+      "INDEX 100 is out of range: the test set has 100 images"),
+    C("flag", "--out is a file", nothing, TRAIN + " --out {w}/model.json", 2, "is a file, not a directory"),
+    C("flag", "--out inside a file", nothing, TRAIN + " --out {w}/model.json/run", 2,
+      "cannot create the directory"),
+    C("flag", "--out empty", nothing, TRAIN + " --out ''", 2, "--out is empty"),
+    C("flag", "--out not writable", P(make_dir, "locked"), TRAIN + " --out {w}/locked", 2,
+      "directory is not writable", how="read-only"),
+    C("flag", "--out inside a directory that is not writable", P(make_dir, "locked"),
+      TRAIN + " --out {w}/locked/run", 2, "cannot create the directory", how="read-only"),
+    C("flag", "--out already holds a run", P(copy, CHECKPOINT, "out/checkpoint.json"), TRAIN, 2,
+      "already holds checkpoint.json"),
+
+    # --- runtime ------------------------------------------------------------------------------------
+    C("runtime", "learning rate that makes the loss diverge", nothing, TRAIN + " --lr 1e300", 1,
+      "the loss became nan at step 2 (epoch 1, batch 2)"),
+    C("runtime", "the largest learning rate there is (1e308)", nothing, TRAIN + " --lr 1e308", 1,
+      "with learning rate 1e+308"),
+    C("runtime", "divergence in epoch 2 keeps the checkpoint of epoch 1",
+      P(change_json, P(set_key, "hyperparameters.lr", 1e300), CHECKPOINT), RESUME, 1,
+      "at step 4 (epoch 2, batch 2)"),
+    C("runtime", "Ctrl-C (SIGINT) in the middle of an epoch", nothing,
+      f"train --hidden 32 --limit 300 --val-size 100 --epochs 50 --batch-size 16 "
+      f"--data-dir {{w}}/data --no-verify --out {{w}}/out", 130, "interrupted during epoch",
+      how="sigint", leaves=("out/checkpoint.json",)),
+    C("runtime", "disk full when the next checkpoint is saved", nothing, RESUME, 1,
+      "checkpoint.json: cannot write: No space left on device", how="disk-full"),
+]
+# fmt: on
+
+
+# --- the shared starting files -----------------------------------------------------------------
+
+def purenet_argv(command: str) -> List[str]:
+    return [sys.executable, "-m", "purenet", *shlex.split(command)]
+
+
+def first_of_bundled(name: str, count: int, header: int, item_size: int) -> bytes:
+    """The IDX bytes of the first `count` items of a bundled file, with the header's count set."""
+    with gzip.open(os.path.join(BUNDLED_DIR, name), "rb") as f:
+        raw = f.read(header + count * item_size)
+    return word(1, count, raw)
+
+
+def write_tiny_mnist(directory: Path) -> None:
+    directory.mkdir(parents=True)
+    for images, labels, count in ((TRAIN_IMAGES, TRAIN_LABELS, N_TRAIN),
+                                  (TEST_IMAGES, TEST_LABELS, N_TEST)):
+        (directory / images).write_bytes(gzip.compress(first_of_bundled(images, count, 16, 784), mtime=0))
+        (directory / labels).write_bytes(gzip.compress(first_of_bundled(labels, count, 8, 1), mtime=0))
+
+
+def stopped_after_epoch_1(checkpoint: Path) -> None:
+    """A finished 1-epoch checkpoint, turned into a 2-epoch run's checkpoint after epoch 1."""
+    change_json(P(set_key, "hyperparameters.epochs", 2), checkpoint.name, checkpoint.parent)
+
+
+def build_base(root: Path) -> Path:
+    """The files every row starts from (see the module docstring), in root/base."""
+    start = root / "base"
+    write_tiny_mnist(start / "data")
+    trained = root / "trained"
+    done = subprocess.run(purenet_argv(f"train {TINY} --data-dir {start}/data --no-verify --out {trained}"),
+                          cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    shutil.copyfile(trained / "model.json", start / "model.json")
+    (start / "run").mkdir()
+    shutil.copyfile(trained / "checkpoint.json", start / CHECKPOINT)
+    stopped_after_epoch_1(start / CHECKPOINT)
+    return start
+
+
+@pytest.fixture(scope="session")
+def base(tmp_path_factory) -> Path:
+    return build_base(tmp_path_factory.mktemp("catalogue"))
+
+
+# --- running a row ---------------------------------------------------------------------------------
+
+def snapshot(w: Path) -> Dict[str, str]:
+    """relative path -> SHA-256 of every file under w."""
+    return {str(p.relative_to(w)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(w.rglob("*")) if p.is_file()}
+
+
+PROGRESS = re.compile(r"^epoch +\d+/\d+  [\d,]+/[\d,]+  loss ")
+
+# Runs a command in a private mount namespace (unshare --mount), so that the
+# tmpfs it mounts is seen by that command only and vanishes with it.
+NAMESPACE = r"""
+import os, shutil, subprocess, sys, tempfile
+how, directory, *command = sys.argv[1:]
+def mount(*args):
+    subprocess.run(["mount", *args], check=True)
+if how == "read-only":
+    mount("-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", directory)
+    sys.exit(subprocess.run(command).returncode)
+# disk-full: the directory's files on a tmpfs that has 64 KiB to spare
+size = sum(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory)) + 65536
+stage = tempfile.mkdtemp()
+mount("-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", stage)
+for name in os.listdir(directory):
+    shutil.copy2(os.path.join(directory, name), stage)
+mount("--bind", stage, directory)
+code = subprocess.run(command).returncode
+subprocess.run(["umount", directory], check=True)
+# what the command left on the tmpfs becomes what the test sees in the directory
+for name in os.listdir(directory):
+    os.remove(os.path.join(directory, name))
+for name in os.listdir(stage):
+    shutil.copy2(os.path.join(stage, name), directory)
+subprocess.run(["umount", stage], check=True)
+os.rmdir(stage)
+sys.exit(code)
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def can_mount() -> bool:
+    """True where a private mount namespace with a tmpfs can be made (root with CAP_SYS_ADMIN)."""
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        return False
+    try:
+        probe = subprocess.run(["unshare", "--mount", "sh", "-c", "mount -t tmpfs -o size=4k tmpfs /mnt"],
+                               capture_output=True, timeout=30)
+    except OSError:
+        return False
+    return probe.returncode == 0
+
+
+def run_plain(argv: List[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def run_with_sigint(argv: List[str], w: Path) -> subprocess.CompletedProcess:
+    """Start the run, wait for its first checkpoint, then press Ctrl-C (SIGINT)."""
+    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + TIMEOUT
+    while not (w / "out" / "checkpoint.json").exists():
+        assert process.poll() is None, "the run ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=TIMEOUT)
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def run_case(case: Case, w: Path) -> subprocess.CompletedProcess:
+    argv = purenet_argv(case.command.format(w=shlex.quote(str(w))))
+    if case.how == "plain":
+        return run_plain(argv)
+    if case.how == "sigint":
+        return run_with_sigint(argv, w)
+    directory = w / ("locked" if case.how == "read-only" else "run")
+    if can_mount():
+        return run_plain(["unshare", "--mount", sys.executable, "-c", NAMESPACE, case.how, str(directory), *argv])
+    if case.how == "read-only" and os.geteuid() != 0:
+        directory.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        try:
+            return run_plain(argv)
+        finally:
+            directory.chmod(stat.S_IRWXU)
+    pytest.skip(f"{case.how} needs a private tmpfs (unshare --mount, as root); it cannot be mounted here")
+
+
+def problem_lines(stderr: str) -> List[str]:
+    """stderr without progress lines and without argparse's usage synopsis."""
+    lines, in_usage = [], False
+    for line in stderr.splitlines():
+        in_usage = line.startswith("usage: purenet") or (in_usage and line.startswith(" "))
+        if not (in_usage or PROGRESS.match(line)):
+            lines.append(line)
+    return lines
+
+
+def checkpoint_is_complete(path: Path) -> None:
+    model = load_model(str(path))
+    assert model.training_state is not None
+    assert model.training_state["epoch"] == len(model.history) >= 1
+
+
+# --- the tests ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CATALOGUE, ids=[f"{c.group}: {c.name}" for c in CATALOGUE])
+def test_a_bad_input_ends_in_one_clear_line_and_nothing_lost(case, base, tmp_path):
+    w = tmp_path / "w"
+    shutil.copytree(base, w)
+    case.make(w)
+    before = snapshot(w)
+
+    done = run_case(case, w)
+
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    assert done.returncode == case.code, output
+    lines = problem_lines(done.stderr)
+    assert len(lines) == 1, done.stderr
+    assert lines[0] == done.stderr.splitlines()[-1]
+    assert lines[0].startswith("purenet"), lines[0]
+    assert case.says in lines[0]
+    if "usage: purenet" in done.stderr:
+        assert case.code == 2
+    after = snapshot(w)
+    changed = sorted(name for name in before if after.get(name) != before[name])
+    assert changed == [], f"files changed or removed: {changed}"
+    new = sorted(set(after) - set(before))
+    assert new == sorted(case.leaves), f"files left behind: {new}"
+    if case.how == "sigint":
+        checkpoint_is_complete(w / "out" / "checkpoint.json")
+
+
+# --- a test of the test -----------------------------------------------------------------------------
+
+def test_each_mistake_is_listed_once():
+    names = [case.name for case in CATALOGUE]
+    assert len(names) == len(set(names))
+    rows = [(repr(case.make), case.command) for case in CATALOGUE]
+    assert len(rows) == len(set(rows))
+    assert {case.group for case in CATALOGUE} == {"data", "model", "flag", "runtime"}
+
+
+CONTROLS = [
+    f"{TRAIN}",
+    f"{RESUME}",
+    f"{EVALUATE}",
+    f"{SHOW}",
+    f"{GRADCHECK}",
+    "show 0 --data-dir {w}/unchanged-full",
+]
+
+
+@pytest.mark.parametrize("command", CONTROLS)
+def test_the_commands_the_rows_start_from_succeed_on_good_files(command, base, tmp_path):
+    """So a row fails because of its one broken thing, not because its command is wrong."""
+    w = tmp_path / "w"
+    shutil.copytree(base, w)
+    if "unchanged-full" in command:
+        (w / "unchanged-full").mkdir()
+        for name in (TEST_IMAGES, TEST_LABELS):
+            shutil.copyfile(Path(BUNDLED_DIR, name), w / "unchanged-full" / name)
+    done = run_plain(purenet_argv(command.format(w=shlex.quote(str(w)))))
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr
