@@ -94,6 +94,10 @@ def is_finite_number(a: Any) -> bool:
     return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
 
 
+def is_whole(a: Any) -> bool:
+    return isinstance(a, int) and not isinstance(a, bool) and a >= 0
+
+
 def restore_state(model: Model, path: str) -> TrainState:
     from ..network import Params
     t = model.training_state
@@ -109,11 +113,19 @@ def restore_state(model: Model, path: str) -> TrainState:
         if not all(is_finite_number(a) for row in rows for a in row):
             # a NaN here would surface later as "the loss became nan ... try a smaller --lr"
             raise ValueError("velocity holds a value that is not a finite number")
+        epoch, step = t["epoch"], t["step"]
+        if not (is_whole(epoch) and is_whole(step)):
+            raise ValueError(f"epoch {epoch!r} and step {step!r} must be whole numbers, 0 or more")
+        if len(model.history) != epoch:
+            raise ValueError(f"it is at epoch {epoch} but its history has "
+                             f"{len(model.history)} epochs")
+        if not all(is_finite_number(entry.get("seconds")) for entry in model.history):
+            raise ValueError("a history entry has no \"seconds\"")
         version, internal, gauss_next = t["rng_state"]
         rng_state = (version, tuple(internal), gauss_next)
         random.Random().setstate(rng_state)  # a damaged state fails here, not mid-run
         return TrainState(net=FastNet.from_params(model.params), velocity=velocity,
-                          rng_state=rng_state, epoch=int(t["epoch"]), step=int(t["step"]),
+                          rng_state=rng_state, epoch=epoch, step=step,
                           history=list(model.history))
     except (KeyError, TypeError, ValueError) as e:
         raise ModelError(f"{path}: training_state is damaged ({e})") from None
@@ -206,10 +218,36 @@ def refuse_run_settings(args: argparse.Namespace) -> None:
                          f"so {', '.join(given)} cannot be used with it")
 
 
+# The rule each saved setting must follow: the rule of the flag that set it.
+# (train_examples and val_size are missing from older checkpoints.)
+SAVED_SETTINGS = {"epochs": positive_int, "lr": positive_float, "momentum": fraction,
+                  "batch_size": positive_int, "seed": nonnegative_int}
+LATER_SETTINGS = {"train_examples": positive_int, "val_size": nonnegative_int}
+
+
+def check_saved_settings(path: str, saved: Dict[str, Any]) -> None:
+    """ModelError naming a saved setting its flag would have refused (after a hand edit, say)."""
+    rules = {**SAVED_SETTINGS, **{k: v for k, v in LATER_SETTINGS.items() if k in saved}}
+    for name, rule in rules.items():
+        if name not in saved:
+            raise ModelError(f"{path}: hyperparameters.{name} is missing")
+        value = saved[name]
+        try:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise argparse.ArgumentTypeError(f"expected a number, got {value!r}")
+            rule(repr(value))
+        except argparse.ArgumentTypeError as e:
+            raise ModelError(f"{path}: hyperparameters.{name}: {e}") from None
+    if saved.get("schedule") not in SCHEDULES:
+        raise ModelError(f"{path}: hyperparameters.schedule is {saved.get('schedule')!r}, "
+                         f"expected one of {', '.join(SCHEDULES)}")
+
+
 def resume_run(directory: str) -> Tuple[TrainConfig, TrainState, Dict[str, Any]]:
     """The run saved in directory: its config, its state, and its saved hyper-parameters."""
     path = os.path.join(directory, CHECKPOINT)
     model = load_model(path, expect_sizes=(784, None, 10))
+    check_saved_settings(path, model.hyperparameters)
     config = TrainConfig.from_dict({**model.hyperparameters, "sizes": model.params.sizes})
     return config, restore_state(model, path), model.hyperparameters
 
