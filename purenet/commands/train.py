@@ -31,9 +31,9 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import metrics
-from ..errors import ModelError, TrainingDiverged, UsageError
+from ..errors import DataError, ModelError, TrainingDiverged, UsageError
 from ..fast import FastNet, predict_labels
-from ..mnist import Dataset, load_mnist
+from ..mnist import FILES, Dataset, load_mnist
 from ..model_io import Model, load_model, save_model
 from ..progress import ProgressLine, format_duration
 from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
@@ -179,6 +179,14 @@ def prepare_out_dir(out: str, overwrite: bool) -> None:
                          f"--resume {out}, pick another --out, or pass --overwrite")
 
 
+def check_pixels(data: Dataset, split: str, n_in: int) -> None:
+    """The network has one input x_j per pixel, so each image must have n_in pixels."""
+    if data.rows * data.cols != n_in:
+        # more pixels would index past W1's columns; fewer would train on a wrong picture
+        raise DataError(f"{FILES[split][0]}: images of {data.rows}x{data.cols} = "
+                        f"{data.rows * data.cols} pixels, but the network takes {n_in}")
+
+
 def split_train_val(data: Dataset, limit: Optional[int], val_size: int
                     ) -> Tuple[List[bytes], List[int], List[bytes], List[int]]:
     """First images for training (at most `limit`), the last `val_size` for validation."""
@@ -278,6 +286,8 @@ def run(args: argparse.Namespace) -> int:
         limit, val_size = args.limit, args.val_size
     train_data = load_mnist("train", args.data_dir, verify=not args.no_verify)
     test_data = load_mnist("test", args.data_dir, verify=not args.no_verify)
+    check_pixels(train_data, "train", config.sizes[0])
+    check_pixels(test_data, "test", config.sizes[0])
     images, labels, val_images, val_labels = split_train_val(train_data, limit, val_size)
     hyperparameters = {**config.to_dict(), "train_examples": len(images),
                        "val_size": len(val_images)}
