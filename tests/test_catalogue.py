@@ -175,6 +175,14 @@ def full_size_test_set_with_one_pixel_changed(w: Path) -> None:
     shutil.copyfile(Path(BUNDLED_DIR, TEST_LABELS), w / "full" / TEST_LABELS)
 
 
+def images_of_size(rows: int, cols: int, w: Path) -> None:
+    """Train and test image files of rows x cols pixels (all lit), in place of the 28x28 ones."""
+    for name, count in ((TRAIN_IMAGES, N_TRAIN), (TEST_IMAGES, N_TEST)):
+        pixels = bytes(1 + i % 255 for i in range(count * rows * cols))
+        raw = struct.pack(">IIII", 0x00000803, count, rows, cols) + pixels
+        (w / "data" / name).write_bytes(gzip.compress(raw, mtime=0))
+
+
 def weight_text(array: str, text: str, rel: str, w: Path, after: str = "") -> None:
     """The file with the first number of array (W1, b2, ...) after `after` written as text."""
     path = w / rel
@@ -251,6 +259,10 @@ CATALOGUE: List[Case] = [
       f"{N_TRAIN - 1} labels for {N_TRAIN} images"),
     C("data", "a label that is not a digit", P(change_idx, P(byte, 8 + 5, 10), DATA_L), TRAIN, 1,
       "label 10 at index 5 is not a digit 0..9"),
+    C("data", "images of another size (2x3 pixels)", P(images_of_size, 2, 3), TRAIN, 1,
+      f"{TRAIN_IMAGES}: images of 2x3 = 6 pixels, but the network takes 784"),
+    C("data", "images larger than 28x28 (29x28 pixels)", P(images_of_size, 29, 28), TRAIN, 1,
+      f"{TRAIN_IMAGES}: images of 29x28 = 812 pixels, but the network takes 784"),
     C("data", "checksum mismatch (one pixel changed in the real test set)",
       full_size_test_set_with_one_pixel_changed, "show 0 --data-dir {w}/full", 1,
       f"{TEST_IMAGES}: checksum mismatch"),
@@ -313,6 +325,26 @@ CATALOGUE: List[Case] = [
       "training_state is damaged"),
     C("model", "a checkpoint whose momentum holds text",
       P(weight_text, "W2", '"0.0"', CHECKPOINT, after='"velocity"'), RESUME, 1, "training_state is damaged"),
+    C("model", "a checkpoint edited by hand: learning rate as text",
+      P(change_json, P(set_key, "hyperparameters.lr", "fast"), CHECKPOINT), RESUME, 1,
+      "hyperparameters.lr: expected a number, got 'fast'"),
+    C("model", "a checkpoint edited by hand: negative learning rate",
+      P(change_json, P(set_key, "hyperparameters.lr", -0.1), CHECKPOINT), RESUME, 1,
+      "hyperparameters.lr: must be a finite number above 0, got -0.1"),
+    C("model", "a checkpoint edited by hand: batch size 0",
+      P(change_json, P(set_key, "hyperparameters.batch_size", 0), CHECKPOINT), RESUME, 1,
+      "hyperparameters.batch_size: must be at least 1, got 0"),
+    C("model", "a checkpoint edited by hand: epochs null",
+      P(change_json, P(set_key, "hyperparameters.epochs", None), CHECKPOINT), RESUME, 1,
+      "hyperparameters.epochs: expected a number, got None"),
+    C("model", "a checkpoint edited by hand: unknown schedule",
+      P(change_json, P(set_key, "hyperparameters.schedule", "warp"), CHECKPOINT), RESUME, 1,
+      "hyperparameters.schedule is 'warp'"),
+    C("model", "a checkpoint whose epoch disagrees with its history",
+      P(change_json, P(set_key, "training_state.epoch", 2), CHECKPOINT), RESUME, 1,
+      "it is at epoch 2 but its history has 1 epochs"),
+    C("model", "a checkpoint whose history lost its timings",
+      P(change_json, P(set_key, "history.0", {}), CHECKPOINT), RESUME, 1, 'a history entry has no "seconds"'),
     C("model", "a finished model given to --resume (no training state)", P(copy, "model.json", CHECKPOINT),
       RESUME, 1, "holds no training state, so it cannot be resumed"),
     C("model", "--resume of a directory without a checkpoint", P(make_dir, "nothing-here"),
