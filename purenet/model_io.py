@@ -44,7 +44,8 @@ Layout: a list or object that holds no list or object is written on one
 line, anything else one entry per line, so ``head model.json`` shows the
 hyperparameters and history, and each row of W1 is one line.
 
-Writing is atomic (``write_json_atomic``): the whole text is built first,
+Writing is atomic (``write_json_atomic``, through ``write_bytes_atomic``,
+which the spreadsheet workbooks use too): the whole text is built first,
 written to a temporary file beside the target, flushed to disk, and then
 renamed over the target in one step.  A crash or an error at any point
 leaves either the old file or the new one, never half of one.
@@ -128,21 +129,28 @@ def write_json_atomic(path: str, obj: Any) -> None:
         data = (to_json_text(obj) + "\n").encode("ascii")
     except (ValueError, TypeError) as e:
         raise ModelError(f"{path}: not written: {_describe_unwritable(e)}") from None
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as e:
+        raise _cannot_write(path, e) from None
+
+
+def write_bytes_atomic(path: str, data: bytes) -> None:
+    """Replace the file at path with data, all at once or not at all (any kind of file).
+
+    Raises the OSError that stopped it (disk full, no permission, ...); the
+    temporary file is removed on any failure, and the old file is untouched.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     # A random name in the same directory: os.replace is only atomic within
     # one file system, and two writers must not share a temporary file.
     temp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(8).hex()}.tmp")
-    try:
-        fd = _create_new_file(temp)
-    except OSError as e:
-        raise _cannot_write(path, e) from None
+    fd = _create_new_file(temp)
     try:
         _write_and_sync(fd, data)
         os.replace(temp, path)
-    except BaseException as e:
+    except BaseException:
         _remove_quietly(temp)
-        if isinstance(e, OSError):
-            raise _cannot_write(path, e) from None
         raise
     _sync_directory(directory)
 
