@@ -62,6 +62,7 @@ A workbook that needs other kinds of cell than ``KINDS`` makes its own
 ``Kind``; everything else here is independent of what the numbers mean.
 """
 
+import contextlib
 import datetime
 import io
 import math
@@ -508,9 +509,15 @@ class Book:
         """Write the file whole or not at all: a failure leaves an older file intact."""
         data = self.to_bytes()
         temporary = path + ".part"
-        with open(temporary, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
+        try:
+            with open(temporary, "wb") as f:
+                f.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            # a full disk must not leave half a workbook behind as PATH.part
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            raise
 
 
 # --- the saved file ------------------------------------------------------------------
