@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="which MNIST test image digit_trace.xlsx traces (default 0)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="read MNIST from DIR instead of the bundled copy")
+    parser.add_argument("--no-verify", dest="verify", action="store_false",
+                        help="with --data-dir: skip the SHA-256 check of the files")
     parser.add_argument("--out", default="spreadsheets", metavar="DIR",
                         help="directory to write the workbooks into (default spreadsheets)")
 
@@ -53,6 +55,8 @@ def check_limits(args: argparse.Namespace) -> None:
         raise UsageError(f"--steps {args.steps}: at most {MAX_STEPS}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out}: exists and is not a directory")
+    if os.path.isdir(args.out) and not os.access(args.out, os.W_OK):
+        raise UsageError(f"--out {args.out}: directory is not writable")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,17 +74,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
               "the workbooks will differ byte for byte from the committed ones",
               file=sys.stderr)
-    test = load_mnist("test", args.data_dir)
+    test = load_mnist("test", args.data_dir, verify=args.verify)
     if args.digit >= len(test):
         raise UsageError(f"--digit {args.digit}: the test set has images 0..{len(test) - 1}")
     settings = Settings(sizes=tuple(args.sizes), batch=args.batch, seed=args.seed, lr=args.lr,
                         steps=args.steps, digit=args.digit)
     digit = Digit(test.images[args.digit], test.labels[args.digit], args.digit)
     books = build(settings, digit)
-    os.makedirs(args.out, exist_ok=True)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {args.out}: cannot create the directory: {e.strerror or e}") from None
     for name, book in books.items():
         path = os.path.join(args.out, name)
-        book.save(path)
+        try:
+            book.save(path)
+        except OSError as e:
+            raise PurenetError(f"{path}: cannot write: {e.strerror or e}") from None
         sheets = ", ".join(sheet.title for sheet in book.sheets)
         print(f"wrote {path}: {book.formula_count} formulas; sheets {sheets}")
     return 0
