@@ -36,8 +36,8 @@ How a row is run (``how``):
     plain      the command, and wait for it
     sigint     start a run of many epochs, wait until its first checkpoint
                is on disk, then send SIGINT (what Ctrl-C does)
-    disk-full  the run's directory sits on a tmpfs with 64 KiB free, so the
-               next checkpoint cannot be written (a private mount namespace,
+    disk-full  {w}/run sits on a tmpfs with 16 KiB free, so the
+               next checkpoint or workbook cannot be written (a private mount namespace,
                ``unshare --mount``, so nothing is mounted outside the test)
     read-only  {w}/locked is a read-only tmpfs (as root, no permission bit
                stops a write; without root, chmod 555 does the same)
@@ -84,6 +84,7 @@ RESUME = "train --resume {w}/run --data-dir {w}/data --no-verify"
 EVALUATE = "evaluate {w}/model.json --data-dir {w}/data --no-verify"
 SHOW = "show 0 --model {w}/model.json --data-dir {w}/data --no-verify"
 GRADCHECK = "gradcheck --sizes 4,3,3"
+EXPORT = "export-xlsx --data-dir {w}/data --no-verify --out {w}/books"
 
 
 # --- ways to break one thing in {w} (each a function of w; partials so the table shows them) ---
@@ -400,6 +401,15 @@ CATALOGUE: List[Case] = [
     C("flag", "--out already holds a run", P(copy, CHECKPOINT, "out/checkpoint.json"), TRAIN, 2,
       "already holds checkpoint.json"),
 
+    C("flag", "export-xlsx --sizes above 10", nothing, EXPORT + " --sizes 11,3,3", 2, "each size must be at most 10"),
+    C("flag", "export-xlsx --steps 0", nothing, EXPORT + " --steps 0", 2, "argument --steps: must be at least 1"),
+    C("flag", "export-xlsx --digit past the end", nothing, EXPORT + f" --digit {N_TEST}", 2,
+      f"--digit {N_TEST}: the test set has images 0..{N_TEST - 1}"),
+    C("flag", "export-xlsx --out inside a file", nothing, EXPORT + " --out {w}/model.json/books", 2,
+      "cannot create the directory"),
+    C("flag", "export-xlsx --out not writable", P(make_dir, "locked"), EXPORT + " --out {w}/locked", 2,
+      "directory is not writable", how="read-only"),
+
     # --- runtime ------------------------------------------------------------------------------------
     C("runtime", "learning rate that makes the loss diverge", nothing, TRAIN + " --lr 1e300", 1,
       "the loss became nan at step 2 (epoch 1, batch 2)"),
@@ -414,6 +424,8 @@ CATALOGUE: List[Case] = [
       how="sigint", leaves=("out/checkpoint.json",)),
     C("runtime", "disk full when the next checkpoint is saved", nothing, RESUME, 1,
       "checkpoint.json: cannot write: No space left on device", how="disk-full"),
+    C("runtime", "disk full when export-xlsx saves its workbooks", nothing, EXPORT + " --out {w}/run", 1,
+      "cannot write: No space left on device", how="disk-full"),
 ]
 # fmt: on
 
@@ -484,8 +496,8 @@ def mount(*args):
 if how == "read-only":
     mount("-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", directory)
     sys.exit(subprocess.run(command).returncode)
-# disk-full: the directory's files on a tmpfs that has 64 KiB to spare
-size = sum(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory)) + 65536
+# disk-full: the directory's files on a tmpfs that has 16 KiB to spare
+size = sum(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory)) + 16384
 stage = tempfile.mkdtemp()
 mount("-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", stage)
 for name in os.listdir(directory):
