@@ -25,7 +25,7 @@ Disk full, simulated two ways:
   * in-process: the temporary file is created as usual but its writes go
     to /dev/full, where the kernel answers every write with ENOSPC ("No
     space left on device"), the real error a full disk gives;
-  * the real command line on a tmpfs with 64 KiB free: see the "disk
+  * the real command line on a tmpfs with 16 KiB free: see the "disk
     full" row of tests/test_catalogue.py.
 """
 
