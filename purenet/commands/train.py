@@ -8,6 +8,8 @@ Files written in ``--out DIR``:
                       exactly the weights an uninterrupted run would have
     model.json        at the end: the trained weights, hyper-parameters,
                       per-epoch history and test-set results
+    report.xlsx       with --report, at the end: the training report
+                      workbook of ``purenet report`` (needs openpyxl)
 
 Both record, beside the hyper-parameters, ``train_examples`` and
 ``val_size``: which images the run trained and validated on, so that a
@@ -39,9 +41,11 @@ from ..progress import ProgressLine, format_duration
 from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
                      train_epoch_)
 from ._args import fraction, nonnegative_int, positive_float, positive_int
+from .report import require_openpyxl, write_report
 
 CHECKPOINT = "checkpoint.json"
 MODEL = "model.json"
+REPORT = "report.xlsx"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read MNIST from this directory instead of the bundled copy")
     parser.add_argument("--no-verify", action="store_true",
                         help="with --data-dir: skip the SHA-256 check of the files")
+    parser.add_argument("--report", action="store_true",
+                        help="at the end, also write DIR/report.xlsx: charts, confusion heatmap, "
+                             "mistakes (needs openpyxl; see purenet report)")
 
 
 # --- saving and restoring state ---------------------------------------------
@@ -269,6 +276,8 @@ def epoch_line(entry: Dict[str, Any], epochs: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.report:
+        require_openpyxl()   # now, not after hours of training
     if args.resume:
         refuse_run_settings(args)
         config, state, settings = resume_run(args.resume)
@@ -342,4 +351,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nTest set ({len(test_data):,} images):")
     print(metrics.format_report(report))
     print(f"\npurenet: test accuracy {report.accuracy:.4f}; model saved to {out}/{MODEL}")
+    if args.report:
+        write_report(model, test_data, os.path.join(out, REPORT), MODEL)
     return 0
