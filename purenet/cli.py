@@ -8,6 +8,7 @@ project's exceptions into one line on stderr:
     purenet: error: <what went wrong>
 
 with exit code 1 (2 for a bad flag, as argparse does, and 130 for Ctrl-C).
+A bad flag is one line too: ``purenet train: error: argument --lr: ...``.
 ``--debug`` shows the full traceback instead.
 """
 
@@ -33,6 +34,17 @@ COMMANDS = [
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, except that a bad flag is reported on one line.
+
+    argparse prints its whole usage synopsis before the error; a learner
+    needs the error, and the synopsis is one --help away.
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def _available_commands():
     for name, module, help_text in COMMANDS:
         if importlib.util.find_spec(f"purenet.commands.{module}") is not None:
@@ -40,7 +52,7 @@ def _available_commands():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="purenet",
         description="A neural network that learns MNIST, in pure Python.")
     parser.add_argument("--debug", action="store_true",

@@ -36,11 +36,11 @@ def test_gradcheck_help_exits_0_and_lists_its_flags():
         assert flag in done.stdout
 
 
-def test_no_command_exits_2_with_a_usage_line():
+def test_no_command_exits_2_with_one_error_line():
     done = purenet()
     assert done.returncode == 2
-    assert "usage: purenet" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "purenet: error: the following arguments are required: COMMAND (see: purenet --help)"]
 
 
 def test_an_unknown_command_exits_2():
