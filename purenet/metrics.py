@@ -33,6 +33,8 @@ instead of vanishing from it.
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Sequence
 
+from .matrix import total  # float sums left to right: the same bits on every Python
+
 ConfusionMatrix = List[List[int]]
 
 
@@ -125,17 +127,17 @@ def accuracy(C: ConfusionMatrix) -> float:
 def macro_average(per_class: Sequence[ClassMetrics]) -> Averages:
     """(1/K) sum_k m_k for m = precision, recall, F1."""
     K = len(per_class)
-    return Averages(precision=sum(c.precision for c in per_class) / K,
-                    recall=sum(c.recall for c in per_class) / K,
-                    f1=sum(c.f1 for c in per_class) / K)
+    return Averages(precision=total(c.precision for c in per_class) / K,
+                    recall=total(c.recall for c in per_class) / K,
+                    f1=total(c.f1 for c in per_class) / K)
 
 
 def weighted_average(per_class: Sequence[ClassMetrics]) -> Averages:
     """sum_k (support_k / N) m_k for m = precision, recall, F1."""
     n = sum(c.support for c in per_class)
-    return Averages(precision=sum(c.support * c.precision for c in per_class) / n,
-                    recall=sum(c.support * c.recall for c in per_class) / n,
-                    f1=sum(c.support * c.f1 for c in per_class) / n)
+    return Averages(precision=total(c.support * c.precision for c in per_class) / n,
+                    recall=total(c.support * c.recall for c in per_class) / n,
+                    f1=total(c.support * c.f1 for c in per_class) / n)
 
 
 def classification_report(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> Report:
