@@ -60,6 +60,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from .atomic import write_bytes_atomic
 from .errors import ModelError
 from .matrix import Matrix, Vector
 from .network import Params
@@ -135,26 +136,6 @@ def write_json_atomic(path: str, obj: Any) -> None:
         raise _cannot_write(path, e) from None
 
 
-def write_bytes_atomic(path: str, data: bytes) -> None:
-    """Replace the file at path with data, all at once or not at all (any kind of file).
-
-    Raises the OSError that stopped it (disk full, no permission, ...); the
-    temporary file is removed on any failure, and the old file is untouched.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    # A random name in the same directory: os.replace is only atomic within
-    # one file system, and two writers must not share a temporary file.
-    temp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(8).hex()}.tmp")
-    fd = _create_new_file(temp)
-    try:
-        _write_and_sync(fd, data)
-        os.replace(temp, path)
-    except BaseException:
-        _remove_quietly(temp)
-        raise
-    _sync_directory(directory)
-
-
 def _describe_unwritable(e: Exception) -> str:
     text = str(e)
     if "Out of range float" in text:
@@ -164,41 +145,6 @@ def _describe_unwritable(e: Exception) -> str:
 
 def _cannot_write(path: str, e: OSError) -> ModelError:
     return ModelError(f"{path}: cannot write: {e.strerror or e}")
-
-
-def _create_new_file(path: str) -> int:
-    # O_EXCL: fail rather than write into a file that is already there.
-    # Mode 0o666 lets the umask decide permissions, as for any new file.
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-
-
-def _write_and_sync(fd: int, data: bytes) -> None:
-    """Write data to the open file fd, wait until it is on disk, close it."""
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the rename itself durable (the directory entry lives in the directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open a directory; its rename is durable enough
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems refuse fsync on a directory; the data is already safe
-    finally:
-        os.close(fd)
 
 
 def model_document(model: Model) -> Dict[str, Any]:

@@ -42,7 +42,7 @@ from typing import Dict, List
 
 import pytest
 
-from purenet import model_io
+from purenet import atomic, model_io
 from purenet.commands.train import CHECKPOINT, MODEL
 from purenet.errors import ModelError
 from purenet.mnist import BUNDLED_DIR, FILES
@@ -57,7 +57,7 @@ TINY = "--hidden 8 --limit 256 --val-size 100 --no-verify"
 # Saves OLD once, says "ready", then saves NEW, OLD, NEW, ... until killed.
 WRITER = r"""
 import os, sys, time
-from purenet import model_io
+from purenet import atomic, model_io
 from purenet.model_io import load_model, save_model
 
 path, old_path, new_path = sys.argv[1:]
@@ -82,7 +82,7 @@ class SlowDisk:
 
 
 real_fdopen = os.fdopen
-model_io.os.fdopen = lambda fd, mode: SlowDisk(real_fdopen(fd, mode))
+atomic.os.fdopen = lambda fd, mode: SlowDisk(real_fdopen(fd, mode))
 save_model(path, old)
 print("ready", flush=True)
 while True:
@@ -222,7 +222,7 @@ def test_disk_full_during_a_save_keeps_the_old_checkpoint_and_no_temporary(old_a
     new.write_bytes(old_and_new["new"])
     model = load_model(str(new))
     new.unlink()
-    monkeypatch.setattr(model_io, "_create_new_file", create_on_a_full_disk)
+    monkeypatch.setattr(atomic, "_create_new_file", create_on_a_full_disk)
     with pytest.raises(ModelError) as caught:
         save_model(str(path), model)
     monkeypatch.undo()
@@ -238,7 +238,7 @@ def test_disk_full_when_there_is_no_old_file_leaves_nothing(old_and_new, tmp_pat
     model = load_model(str(source))
     target = tmp_path / "run"
     target.mkdir()
-    monkeypatch.setattr(model_io, "_create_new_file", create_on_a_full_disk)
+    monkeypatch.setattr(atomic, "_create_new_file", create_on_a_full_disk)
     with pytest.raises(ModelError, match="No space left on device"):
         save_model(str(target / CHECKPOINT), model)
     assert os.listdir(target) == []

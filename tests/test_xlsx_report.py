@@ -7,6 +7,7 @@ LibreOffice test recalculates a generated report and the committed
 spreadsheets/report.xlsx and compares every formula with Python's value.
 """
 
+import errno
 import io
 import os
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 
 openpyxl = pytest.importorskip("openpyxl")
 
-from purenet import metrics  # noqa: E402
+from purenet import atomic, metrics  # noqa: E402
 from purenet.fast import predict_probabilities  # noqa: E402
 from purenet.matrix import argmax  # noqa: E402
 from purenet.mnist import Dataset, load_mnist  # noqa: E402
@@ -388,13 +389,18 @@ def test_command_errors_are_one_line(args, code, message, small_model_file, tmp_
     assert len(lines) == 1 and message in lines[0], done.stderr
 
 
-def test_a_failed_write_keeps_the_old_file(small_model_file, tmp_path):
+def test_a_failed_write_keeps_the_old_file(book, tmp_path, monkeypatch):
     out = tmp_path / "report.xlsx"
     out.write_bytes(b"old report")
-    (tmp_path / "report.xlsx.part").mkdir()            # the temporary file cannot be made
-    done = purenet("report", str(small_model_file), "--out", str(out))
-    assert done.returncode == 1 and "cannot write" in done.stderr
+
+    def full_disk(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "_create_new_file", full_disk)
+    with pytest.raises(OSError):
+        book.save(str(out))
     assert out.read_bytes() == b"old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.xlsx"]
 
 
 def test_model_of_the_wrong_shape(tmp_path):

@@ -62,7 +62,6 @@ A workbook that needs other kinds of cell than ``KINDS`` makes its own
 ``Kind``; everything else here is independent of what the numbers mean.
 """
 
-import contextlib
 import datetime
 import io
 import math
@@ -71,6 +70,8 @@ import re
 import zipfile
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+from ..atomic import write_bytes_atomic
 
 # openpyxl reads this once, at import: with lxml installed it would write the
 # same workbook as different bytes.
@@ -507,17 +508,7 @@ class Book:
 
     def save(self, path: str) -> None:
         """Write the file whole or not at all: a failure leaves an older file intact."""
-        data = self.to_bytes()
-        temporary = path + ".part"
-        try:
-            with open(temporary, "wb") as f:
-                f.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            # a full disk must not leave half a workbook behind as PATH.part
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
-            raise
+        write_bytes_atomic(path, self.to_bytes())
 
 
 # --- the saved file ------------------------------------------------------------------
