@@ -44,10 +44,9 @@ Layout: a list or object that holds no list or object is written on one
 line, anything else one entry per line, so ``head model.json`` shows the
 hyperparameters and history, and each row of W1 is one line.
 
-Writing is atomic (``write_json_atomic``, through ``write_bytes_atomic``,
-which serves any kind of file): the whole text is built first,
-written to a temporary file beside the target, flushed to disk, and then
-renamed over the target in one step.  A crash or an error at any point
+Writing is atomic (``write_json_atomic``, through atomic.py): the whole
+text is built first, written to a temporary file beside the target,
+flushed to disk, and then renamed over the target in one step.  A crash or an error at any point
 leaves either the old file or the new one, never half of one.
 
 Every problem with a file is reported as a ``ModelError`` whose one-line
