@@ -37,6 +37,7 @@ from ..errors import DataError, ModelError, TrainingDiverged, UsageError
 from ..fast import FastNet, predict_labels
 from ..mnist import FILES, Dataset, load_mnist
 from ..model_io import Model, load_model, save_model
+from ..parallel import make_engine
 from ..progress import ProgressLine, format_duration
 from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
                      train_epoch_)
@@ -76,6 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start a new run even if --out already holds one")
     parser.add_argument("--data-dir", default=None,
                         help="read MNIST from this directory instead of the bundled copy")
+    parser.add_argument("--workers", type=positive_int, default=1,
+                        help="processes that share each mini-batch, e.g. one per core "
+                             "(default 1); any number gives the same weights, bit for bit")
     parser.add_argument("--no-verify", action="store_true",
                         help="with --data-dir: skip the SHA-256 check of the files")
     parser.add_argument("--report", action="store_true",
@@ -313,9 +317,11 @@ def run(args: argparse.Namespace) -> int:
 
     progress = ProgressLine(config.epochs)
     saved = state.epoch  # the epoch of the checkpoint on disk (0: none)
+    engine = make_engine(args.workers)
     try:
         while state.epoch < config.epochs:
-            entry = train_epoch_(state, config, images, labels, on_batch=progress.update)
+            entry = train_epoch_(state, config, images, labels, engine=engine,
+                                 on_batch=progress.update)
             progress.clear()
             entry["val_accuracy"] = accuracy(state.net.to_params(), val_images, val_labels)
             entry["train_examples"] = len(images)
@@ -336,6 +342,8 @@ def run(args: argparse.Namespace) -> int:
         kept = (f"; the checkpoint of epoch {saved} in {out}/{CHECKPOINT} is kept"
                 if saved else "; nothing was saved")
         raise TrainingDiverged(str(e) + kept) from None
+    finally:
+        engine.close()  # stops the worker processes, however the loop ended
 
     started = time.perf_counter()
     predicted = predict_labels(state.net.to_params(), test_data.images)
