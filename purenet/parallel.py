@@ -55,7 +55,7 @@ import sys
 from array import array
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, NoReturn, Sequence, Tuple
 
 from .errors import PurenetError
 from .fast import FastNet, ShardGrads, add_shards, momentum_step_, shard_gradients, shards
@@ -204,6 +204,10 @@ class ParallelEngine:
 
     def start(self, state: TrainState, images: Sequence[bytes], labels: Sequence[int]) -> None:
         context = multiprocessing.get_context(self.method)
+        # A forked worker flushes the streams it inherited when it exits, so text
+        # still buffered here would be printed twice.
+        sys.stdout.flush()
+        sys.stderr.flush()
         for number in range(1, self.n_processes):
             ours, theirs = context.Pipe()
             inherited = [w.conn for w in self.workers] + [ours] if self.method == "fork" else []
@@ -251,29 +255,37 @@ class ParallelEngine:
             self.start(state, images, labels)
         self.check_same_run(state, images, labels)
         mine, *theirs = deal_shards(batch, self.n_processes)
-        for w, examples in zip(self.workers, theirs):
-            w.conn.send(("step", examples, lr, momentum))
         self.busy = True
+        for w, examples in zip(self.workers, theirs):
+            self.tell(w, ("step", examples, lr, momentum))
         # The main process's shards come first in the order, so it may add them now.
         parts = [add_shards(shard_sums(state.net, mine, images, labels))] if mine else []
-        for w, examples in zip(self.workers, theirs):
-            parts += self.receive(w, len(examples))
+        for w in self.workers:
+            parts += self.receive(w)
         self.busy = False
         grads = add_shards(parts)
         if math.isfinite(grads.loss_sum):
             blob = pack_grads(grads)
             for w in self.workers:
-                w.conn.send(("update",))
-                w.conn.send_bytes(blob)
+                self.tell(w, ("update",), blob)
             momentum_step_(state.net, state.velocity, grads, lr, momentum)
         else:
             for w in self.workers:
-                w.conn.send(("skip",))
+                self.tell(w, ("skip",))
         self.next_step = state.step + 1
         return grads.loss_sum, grads.correct
 
-    def receive(self, w: Worker, k: int) -> List[ShardGrads]:
-        """The k shard sums worker w sends, or PurenetError (after closing) if it failed."""
+    def tell(self, w: Worker, message: tuple, blob: bytes = b"") -> None:
+        """Send worker w a message (and bytes), or fail() if it is gone."""
+        try:
+            w.conn.send(message)
+            if blob:
+                w.conn.send_bytes(blob)
+        except OSError:
+            self.fail(w, self.gone(w))
+
+    def receive(self, w: Worker) -> List[ShardGrads]:
+        """The shard sums worker w sends, or fail() if it failed or is gone."""
         try:
             # Wait for a message or for the process to end, whichever comes first: a
             # worker that dies while starting may leave its pipe open (spawn keeps a
@@ -286,8 +298,15 @@ class ParallelEngine:
                 return [unpack_grads(w.conn.recv_bytes()) for _ in range(reply[1])]
             problem = f"failed: {reply[1]}"
         except (EOFError, OSError):
-            w.process.join(STOP_TIMEOUT)
-            problem = f"stopped unexpectedly (exit code {w.process.exitcode})"
+            problem = self.gone(w)
+        self.fail(w, problem)
+
+    def gone(self, w: Worker) -> str:
+        w.process.join(STOP_TIMEOUT)
+        return f"stopped unexpectedly (exit code {w.process.exitcode})"
+
+    def fail(self, w: Worker, problem: str) -> NoReturn:
+        """Stop every worker, then raise PurenetError naming w and what went wrong."""
         self.close()
         raise PurenetError(f"worker process {w.number} of {self.n_processes - 1} {problem}; "
                            f"all workers were stopped")
