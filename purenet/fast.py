@@ -39,7 +39,7 @@ dW1T[j] is column j of dL/dW1 (summed over the shard, not yet averaged).
 from dataclasses import dataclass
 from itertools import repeat
 from operator import add, mul
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 from .mnist import X_OF_PIXEL
 from .matrix import Matrix, Vector, argmax, sub, transpose
@@ -109,26 +109,23 @@ def forward_from_z1(net: FastNet, z1: Vector) -> Tuple[Vector, Vector]:
     return h, z2
 
 
-def predict_labels(params: Params, images: Sequence[bytes]) -> List[int]:
-    """The most likely class argmax_k z2_k of each image (p is monotone in z2)."""
+def logits(params: Params, images: Sequence[bytes]) -> Iterator[Vector]:
+    """z2 of each image, one at a time (the forward pass without the loss)."""
     net = FastNet.from_params(params)
-    labels = []
     for image in images:
         index, xs = sparse_x(image)
         _, z2 = forward_from_z1(net, hidden_pre_activation(net, index, xs))
-        labels.append(argmax(z2))
-    return labels
+        yield z2
+
+
+def predict_labels(params: Params, images: Sequence[bytes]) -> List[int]:
+    """The most likely class argmax_k z2_k of each image (p is monotone in z2)."""
+    return [argmax(z2) for z2 in logits(params, images)]
 
 
 def predict_probabilities(params: Params, images: Sequence[bytes]) -> List[Vector]:
     """p = softmax(z2) of each image."""
-    net = FastNet.from_params(params)
-    out = []
-    for image in images:
-        index, xs = sparse_x(image)
-        _, z2 = forward_from_z1(net, hidden_pre_activation(net, index, xs))
-        out.append(softmax(z2))
-    return out
+    return [softmax(z2) for z2 in logits(params, images)]
 
 
 def shard_gradients(net: FastNet, images: Sequence[bytes], labels: Sequence[int],

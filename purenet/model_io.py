@@ -55,7 +55,6 @@ message starts with the file's name.
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 

@@ -418,8 +418,8 @@ CATALOGUE: List[Case] = [
       P(change_json, P(set_key, "hyperparameters.lr", 1e300), CHECKPOINT), RESUME, 1,
       "at step 4 (epoch 2, batch 2)"),
     C("runtime", "Ctrl-C (SIGINT) in the middle of an epoch", nothing,
-      f"train --hidden 32 --limit 300 --val-size 100 --epochs 50 --batch-size 16 "
-      f"--data-dir {{w}}/data --no-verify --out {{w}}/out", 130, "interrupted during epoch",
+      "train --hidden 32 --limit 300 --val-size 100 --epochs 50 --batch-size 16 "
+      "--data-dir {w}/data --no-verify --out {w}/out", 130, "interrupted during epoch",
       how="sigint", leaves=("out/checkpoint.json",)),
     C("runtime", "disk full when the next checkpoint is saved", nothing, RESUME, 1,
       "checkpoint.json: cannot write: No space left on device", how="disk-full"),

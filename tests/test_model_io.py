@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from purenet import model_io
+from purenet import atomic, model_io
 from purenet.errors import ModelError
 from purenet.model_io import FORMAT, FORMAT_VERSION, Model, load_model, save_model, write_json_atomic
 from purenet.network import Params, he_init
@@ -192,7 +192,7 @@ def failing(exception):
 @pytest.mark.parametrize("function", ["replace", "fsync"])
 def test_a_failing_disk_operation_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, function):
     path, old = saved_old_file(tmp_path)
-    monkeypatch.setattr(model_io.os, function, failing(OSError(28, "No space left on device")))
+    monkeypatch.setattr(atomic.os, function, failing(OSError(28, "No space left on device")))
     with pytest.raises(ModelError, match=r"model\.json: cannot write: No space left on device"):
         save_model(path, small_model())
     monkeypatch.undo()
@@ -201,7 +201,7 @@ def test_a_failing_disk_operation_leaves_the_old_file_and_no_temporary(tmp_path,
 
 def test_an_interrupt_during_the_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     path, old = saved_old_file(tmp_path)
-    monkeypatch.setattr(model_io.os, "fsync", failing(KeyboardInterrupt()))
+    monkeypatch.setattr(atomic.os, "fsync", failing(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         save_model(path, small_model())
     monkeypatch.undo()

@@ -27,7 +27,6 @@ openpyxl = pytest.importorskip("openpyxl")
 import xlsx_recalc  # noqa: E402  (tests/xlsx_recalc.py)
 from openpyxl.utils import column_index_from_string as col_index  # noqa: E402
 from openpyxl.utils import get_column_letter  # noqa: E402
-from purenet import matrix  # noqa: E402
 from purenet.gradcheck import kink_free_batch  # noqa: E402
 from purenet.mnist import load_mnist  # noqa: E402
 from purenet.network import backward, forward, he_init, mean_loss, sgd_step  # noqa: E402

@@ -9,10 +9,9 @@ network.py's plain path).  Printed as an aligned table, or as one JSON object wi
 """
 
 import argparse
-from typing import List
 
-from ..metrics import classification_report, format_report
 from ..fast import predict_labels
+from ..metrics import classification_report, format_report
 from ..mnist import FILES, N_CLASSES, load_mnist
 from ..model_io import load_model, to_json_text
 from ._args import positive_int

@@ -13,9 +13,9 @@ n_hidden x n_hidden x n_in entries).
 
 import argparse
 import os
-import sys
 
 from ..errors import PurenetError, UsageError
+from ..xlsx import require_openpyxl
 from ._args import nonnegative_int, positive_float, positive_int, sizes
 
 MAX_SIZE = 10      # each of n_in, n_hidden, n_out
@@ -61,19 +61,10 @@ def check_limits(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_limits(args)
-    try:
-        import openpyxl
-    except ImportError:
-        raise PurenetError("export-xlsx needs openpyxl: pip install 'openpyxl==3.1.5' "
-                           "(or pip install 'purenet[xlsx]')") from None
+    require_openpyxl("the trace workbooks")
     from ..mnist import load_mnist
-    from ..xlsx.book import OPENPYXL_VERSION
     from ..xlsx.trace import Digit, Settings, build
 
-    if openpyxl.__version__ != OPENPYXL_VERSION:
-        print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
-              "the workbooks will differ byte for byte from the committed ones",
-              file=sys.stderr)
     test = load_mnist("test", args.data_dir, verify=args.verify)
     if args.digit >= len(test):
         raise UsageError(f"--digit {args.digit}: the test set has images 0..{len(test) - 1}")

@@ -13,11 +13,11 @@ drawn).  With openpyxl 3.1.5 the same model file gives the same bytes.
 
 import argparse
 import os
-import sys
 import time
 from typing import Optional
 
 from ..errors import PurenetError, UsageError
+from ..xlsx import require_openpyxl
 from ._args import positive_int
 from ..mnist import Dataset, N_CLASSES, load_mnist
 from ..model_io import Model, load_model
@@ -35,20 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --data-dir: skip the SHA-256 check of the files")
     parser.add_argument("--limit", type=positive_int, metavar="N",
                         help="use only the first N test images (a quicker look)")
-
-
-def require_openpyxl() -> None:
-    """Fail before any work if openpyxl is missing; warn if it is not the pinned version."""
-    try:
-        import openpyxl
-    except ImportError:
-        raise PurenetError("a report needs openpyxl: pip install 'openpyxl==3.1.5' "
-                           "(or pip install 'purenet[xlsx]')") from None
-    from ..xlsx.book import OPENPYXL_VERSION
-    if openpyxl.__version__ != OPENPYXL_VERSION:
-        print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
-              "the same model will not give the same bytes as with the pinned version",
-              file=sys.stderr)
 
 
 def check_out(path: str) -> None:
@@ -90,7 +76,7 @@ def write_report(model: Model, test: Dataset, path: str, source: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    require_openpyxl()
+    require_openpyxl("a report")
     check_out(args.out)
     test = first(load_mnist("test", args.data_dir, verify=args.verify), args.limit)
     model = load_model(args.model, expect_sizes=(test.rows * test.cols, None, N_CLASSES))

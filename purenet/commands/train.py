@@ -42,7 +42,8 @@ from ..progress import ProgressLine, format_duration
 from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
                      train_epoch_)
 from ._args import fraction, nonnegative_int, positive_float, positive_int
-from .report import require_openpyxl, write_report
+from ..xlsx import require_openpyxl
+from .report import write_report
 
 CHECKPOINT = "checkpoint.json"
 MODEL = "model.json"
@@ -281,7 +282,7 @@ def epoch_line(entry: Dict[str, Any], epochs: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.report:
-        require_openpyxl()   # now, not after hours of training
+        require_openpyxl("a report")   # now, not after hours of training
     if args.resume:
         refuse_run_settings(args)
         config, state, settings = resume_run(args.resume)

@@ -4,8 +4,30 @@
                of cell, labelled blocks, formulas with cached values,
                byte-reproducible saving
     trace.py   the four backprop trace workbooks of ``purenet export-xlsx``
+    report.py  the training report workbook of ``purenet report``
 
 Nothing outside this package imports openpyxl, and this package is imported
 only by the commands that write workbooks, so the rest of purenet runs on
 the standard library alone.
 """
+
+import sys
+
+OPENPYXL_VERSION = "3.1.5"  # pinned: another version writes other bytes
+
+
+def require_openpyxl(what: str) -> None:
+    """Fail before any work if openpyxl is missing; warn if it is not the pinned version.
+
+    `what` names the workbook for the messages, e.g. "a report".
+    """
+    from ..errors import PurenetError
+    try:
+        import openpyxl
+    except ImportError:
+        raise PurenetError(f"{what} needs openpyxl: pip install 'openpyxl=={OPENPYXL_VERSION}' "
+                           "(or pip install 'purenet[xlsx]')") from None
+    if openpyxl.__version__ != OPENPYXL_VERSION:
+        print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
+              f"{what} will differ byte for byte from one written with the pinned version",
+              file=sys.stderr)

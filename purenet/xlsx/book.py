@@ -87,7 +87,6 @@ from openpyxl.utils import get_column_letter  # noqa: E402
 from openpyxl.worksheet.hyperlink import Hyperlink  # noqa: E402
 from openpyxl.worksheet.page import PageMargins  # noqa: E402
 
-OPENPYXL_VERSION = "3.1.5"
 FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)          # the earliest date a zip entry can carry
 ZIP_LEVEL = 6                             # zlib's default level, fixed explicitly

@@ -58,7 +58,6 @@ Every sum in matrix.py and network.py adds left to right (matrix.total),
 so every supported Python writes the same bytes.
 """
 
-import math
 import random
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
