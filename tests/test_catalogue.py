@@ -370,6 +370,8 @@ CATALOGUE: List[Case] = [
     C("flag", "--limit larger than the data", nothing, TRAIN + " --limit 1000", 2,
       "--limit 1000 is more than the 300 training images"),
     C("flag", "--hidden 0", nothing, TRAIN + " --hidden 0", 2, "argument --hidden: must be at least 1"),
+    C("flag", "--hidden far too large (a typo)", nothing, TRAIN + " --hidden 5120000", 2,
+      "--hidden 5120000: at most 16,384 hidden units"),
     C("flag", "--epochs 0", nothing, TRAIN + " --epochs 0", 2, "argument --epochs: must be at least 1"),
     C("flag", "--val-size 0", nothing, TRAIN + " --val-size 0", 2, "argument --val-size: must be at least 1"),
     C("flag", "--val-size that leaves no training images", nothing, TRAIN + f" --val-size {N_TRAIN}", 2,

@@ -215,7 +215,16 @@ def split_train_val(data: Dataset, limit: Optional[int], val_size: int
             data.images[n - val_size:], data.labels[n - val_size:])
 
 
+# Each hidden unit holds 785 weights and 785 velocities, about 32 bytes each
+# as Python floats in lists: 16,384 units are already some 800 MB.  A typo
+# such as --hidden 5120000 should be a message, not a machine out of memory.
+MAX_HIDDEN = 16384
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    if args.hidden > MAX_HIDDEN:
+        raise UsageError(f"--hidden {args.hidden}: at most {MAX_HIDDEN:,} hidden units "
+                         f"(each costs 1,570 floats of weights and velocities)")
     return TrainConfig(sizes=(784, args.hidden, 10), lr=args.lr, momentum=args.momentum,
                        batch_size=args.batch_size, epochs=args.epochs,
                        schedule=args.schedule, seed=args.seed)
