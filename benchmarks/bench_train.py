@@ -22,9 +22,12 @@ Rows:
 
 Each row is timed in chunks of a few mini-batches (wall clock, so that
 worker processes count) after one warm-up chunk, and the median chunk is
-reported with the fastest and slowest.  The machine's load average is
-printed before and after: on a shared machine every figure is slower
-than on an idle one, and the parallel rows suffer most.
+reported with the fastest and slowest.  The CPU time of each process
+over the timed chunks is shown too (workers' from /proc, on Linux).  The
+machine's load average is printed before and after: on a shared machine
+the wall clock includes waiting for a core, and the parallel rows suffer
+most; on an idle machine with a core per process, the wall clock of N
+processes would be about the largest of their CPU times.
 """
 
 import os
@@ -73,16 +76,42 @@ def load() -> str:
         return "n/a"
 
 
-def timed_chunks(chunk: Callable[[int], int], chunks: int) -> Dict[str, float]:
-    """ms per sample of each chunk after a warm-up chunk: median, fastest, slowest."""
+def cpu_seconds(pid: int) -> Optional[float]:
+    """CPU time (user + system) used so far by process pid, from /proc; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def timed_chunks(chunk: Callable[[int], int], chunks: int,
+                 worker_pids: Callable[[], List[int]] = list) -> Dict:
+    """ms per sample of each chunk after a warm-up chunk: median, fastest, slowest.
+
+    Also the CPU time per sample of this process and of each worker over
+    all timed chunks: on a busy machine the wall clock counts time spent
+    waiting for a core, CPU time does not.
+    """
     chunk(0)
-    per_sample = []
+    pids = worker_pids()
+    workers_before = [cpu_seconds(pid) for pid in pids]
+    cpu_before = time.process_time()
+    per_sample, total = [], 0
     for k in range(1, chunks + 1):
         start = time.perf_counter()
         samples = chunk(k)
+        total += samples
         per_sample.append((time.perf_counter() - start) * 1e3 / samples)
-    return {"ms_per_sample": statistics.median(per_sample),
-            "fastest": min(per_sample), "slowest": max(per_sample)}
+    row = {"ms_per_sample": statistics.median(per_sample),
+           "fastest": min(per_sample), "slowest": max(per_sample),
+           "cpu_ms_per_sample": (time.process_time() - cpu_before) * 1e3 / total}
+    after = [cpu_seconds(pid) for pid in pids]
+    if pids and None not in workers_before + after:
+        row["worker_cpu_ms_per_sample"] = [(b - a) * 1e3 / total
+                                           for a, b in zip(workers_before, after)]
+    return row
 
 
 # --- the rows ---------------------------------------------------------------------
@@ -117,8 +146,11 @@ def engine_row(engine, images, labels, order, sizes, batch_size, batches, chunks
             state.step += 1
         return batches * batch_size
 
+    def worker_pids() -> List[int]:
+        return [w.process.pid for w in getattr(engine, "workers", [])]
+
     try:
-        return timed_chunks(chunk, chunks)
+        return timed_chunks(chunk, chunks, worker_pids)
     finally:
         engine.close()
 
@@ -246,6 +278,8 @@ def measure(args) -> Dict:
                None)
     if numpy and one:
         report["pure_python_over_numpy"] = one["ms_per_sample"] / numpy["ms_per_sample"]
+        report["pure_python_over_numpy_cpu"] = (one["cpu_ms_per_sample"]
+                                                / numpy["cpu_ms_per_sample"])
     return report
 
 
@@ -255,13 +289,17 @@ def header(report: Dict) -> str:
             f"{report['cpus']} CPUs, load average {report['load_before']}\n"
             f"network {n_in}-{n_hidden}-{n_out}, batch {report['batch_size']}; "
             f"median chunk (fastest-slowest), wall clock\n\n"
-            f"{'variant':<52} {'ms/sample':>10} {'min/epoch':>10}   range ms/sample")
+            f"{'variant':<52} {'ms/sample':>10} {'min/epoch':>10}   {'range ms/sample':<16}"
+            f" CPU ms/sample (main + workers)")
 
 
 def format_row(row: Dict) -> str:
     # 60,000 samples x m ms = 60 m seconds = m minutes
+    cpu = f"{row['cpu_ms_per_sample']:.3f}"
+    if "worker_cpu_ms_per_sample" in row:
+        cpu += "".join(f" + {w:.3f}" for w in row["worker_cpu_ms_per_sample"])
     return (f"{row['name']:<52} {row['ms_per_sample']:>10.3f} {row['ms_per_sample']:>10.2f}"
-            f"   {row['fastest']:.3f}-{row['slowest']:.3f}")
+            f"   {row['fastest']:.3f}-{row['slowest']:<10.3f} {cpu}")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -289,7 +327,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"load average after: {report['load_after']}")
         if "pure_python_over_numpy" in report:
             print(f"pure Python (1 process) / NumPy (1 BLAS thread): "
-                  f"{report['pure_python_over_numpy']:.1f}x")
+                  f"{report['pure_python_over_numpy']:.1f}x wall clock, "
+                  f"{report['pure_python_over_numpy_cpu']:.1f}x CPU time")
         else:
             print("NumPy is not importable here (or --no-numpy): no ratio")
     return 0
