@@ -22,7 +22,12 @@ Rows:
 
 Each row is timed in chunks of a few mini-batches (wall clock, so that
 worker processes count) after one warm-up chunk, and the median chunk is
-reported with the fastest and slowest.  The CPU time of each process
+reported with the fastest and slowest.  Each row runs in a fresh Python
+process: where the weights' floats lie in memory changes the fast path's
+speed (scattered floats make its gathers miss the cache; up to 2x), and a
+process that has built and freed one network lays the next one out
+differently, so rows measured one after another in one process were
+biased by their order.  The CPU time of each process
 over the timed chunks is shown too (workers' from /proc, on Linux).  The
 machine's load average is printed before and after: on a shared machine
 the wall clock includes waiting for a core, and the parallel rows suffer
@@ -42,10 +47,11 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from itertools import repeat  # noqa: E402
-from typing import Callable, Dict, List, Optional  # noqa: E402
+from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -240,38 +246,68 @@ def update_cost(images, labels, order, sizes, repeats: int = 5) -> Dict[str, flo
 
 # --- the run ----------------------------------------------------------------------
 
-def measure(args) -> Dict:
+def row_keys(args) -> List[Tuple[str, str]]:
+    """(key, name) of each row the arguments ask for, in table order."""
+    keys = []
+    if args.plain_examples:
+        keys.append(("plain", f"plain path (network.py, batch {args.plain_examples})"))
+    keys.append(("fast-general", "fast path, 1 process, no one-example shortcut"))
+    for n in args.workers:
+        keys.append((f"processes-{n}", f"fast path, {n} process{'es' if n > 1 else ''}"
+                     + (" (SerialEngine)" if n == 1 else " (ParallelEngine)")))
+    if not args.no_numpy:
+        keys.append(("numpy", "NumPy, float64, 1 BLAS thread"))
+    keys.append(("per-step", "per step"))
+    return keys
+
+
+def measure_row(key: str, args) -> Optional[Dict]:
+    """One row's figures, measured in this process."""
     data = load_mnist("train")
     images, labels = data.images, data.labels
     order = list(range(len(images)))
     random.Random(0).shuffle(order)           # batches as training draws them
     sizes = (784, args.hidden, 10)
     common = (images, labels, order, sizes, args.batch_size, args.batches)
+    if key == "plain":
+        return plain_row(images, labels, sizes, args.plain_examples, max(2, args.chunks // 2))
+    if key == "fast-general":
+        return fast_row_without_shortcut(*common, args.chunks)
+    if key.startswith("processes-"):
+        n = int(key.split("-")[1])
+        return engine_row(SerialEngine() if n == 1 else ParallelEngine(n), *common, args.chunks)
+    if key == "numpy":
+        return numpy_row(*common, args.chunks)
+    if key == "per-step":
+        return update_cost(images, labels, order, sizes)
+    raise ValueError(f"unknown row {key!r}")
+
+
+def measure_in_fresh_process(key: str, args) -> Optional[Dict]:
+    """measure_row in a new Python process, so that no row inherits another's heap."""
+    command = [sys.executable, os.path.abspath(__file__), "--row", key,
+               "--hidden", str(args.hidden), "--batch-size", str(args.batch_size),
+               "--batches", str(args.batches), "--chunks", str(args.chunks),
+               "--plain-examples", str(args.plain_examples)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
+    return json.loads(done.stdout)
+
+
+def measure(args) -> Dict:
+    sizes = (784, args.hidden, 10)
     report = {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
               "cpu": cpu_name(), "cpus": os.cpu_count(), "sizes": list(sizes),
               "batch_size": args.batch_size, "load_before": load(), "rows": []}
-
-    def add(name: str, row: Optional[Dict]) -> None:
-        if row is not None:
+    if not args.json:
+        print(header(report), flush=True)
+    for key, name in row_keys(args):
+        row = measure_in_fresh_process(key, args)
+        if key == "per-step":
+            report["per_step"] = row
+        elif row is not None:
             report["rows"].append({"name": name, **row})
             if not args.json:
                 print(format_row(report["rows"][-1]), flush=True)
-
-    if not args.json:
-        print(header(report), flush=True)
-    if args.plain_examples:
-        add(f"plain path (network.py, batch {args.plain_examples})",
-            plain_row(images, labels, sizes, args.plain_examples, max(2, args.chunks // 2)))
-    add("fast path, 1 process, no one-example shortcut",
-        fast_row_without_shortcut(*common, args.chunks))
-    for n in args.workers:
-        engine = SerialEngine() if n == 1 else ParallelEngine(n)
-        add(f"fast path, {n} process{'es' if n > 1 else ''}"
-            + (" (SerialEngine)" if n == 1 else " (ParallelEngine)"),
-            engine_row(engine, *common, args.chunks))
-    if not args.no_numpy:
-        add("NumPy, float64, 1 BLAS thread", numpy_row(*common, args.chunks))
-    report["per_step"] = update_cost(images, labels, order, sizes)
     report["load_after"] = load()
     numpy = next((r for r in report["rows"] if r["name"].startswith("NumPy")), None)
     one = next((r for r in report["rows"] if r["name"].startswith("fast path, 1 process (")),
@@ -313,7 +349,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="examples per timed chunk of the plain path (0: skip it)")
     parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy row")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--row", help=argparse.SUPPRESS)   # internal: one row, as JSON
     args = parser.parse_args(argv)
+    if args.row:
+        print(json.dumps(measure_row(args.row, args)))
+        return 0
     args.workers = [int(n) for n in args.workers.split(",")]
     report = measure(args)
     if args.json:
