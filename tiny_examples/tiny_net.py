@@ -15,12 +15,19 @@ the examples print can be checked with pencil and paper:
 Hidden unit 1 ends up with z1 < 0, so one ReLU is switched off and the
 examples show what that does to the gradients.
 
-This file is not an example itself: the numbered scripts import it, after
-putting the repository root on the import path.
+The numbered scripts import it; run on its own, it prints the network.
 """
 
-from purenet.matrix import Matrix, Vector
-from purenet.network import Params, one_hot
+import sys
+from pathlib import Path
+
+# Runs from a clean clone with nothing installed: put the repository root
+# (the folder above this one) first on the import path, so that
+# `import purenet` finds ../purenet.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from purenet.matrix import Matrix, Vector  # noqa: E402
+from purenet.network import Params, one_hot  # noqa: E402
 
 x: Vector = [1.0, 2.0]
 y: Vector = one_hot(0, 2)
@@ -47,3 +54,10 @@ def print_matrix(name: str, A: Matrix, note: str = "", indent: str = "  ") -> No
     print(f"{indent}{name}  ({rows} x {cols})" + (f"   {note}" if note else ""))
     for row in A:
         print(f"{indent}  {fmt(row)}")
+
+
+if __name__ == "__main__":
+    p = params()
+    print(f"x = {x}, y = {y}")
+    for name in ("W1", "b1", "W2", "b2"):
+        print(f"{name} = {getattr(p, name)}")

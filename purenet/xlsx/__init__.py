@@ -25,9 +25,9 @@ def require_openpyxl(what: str) -> None:
     try:
         import openpyxl
     except ImportError:
-        raise PurenetError(f"{what} needs openpyxl: pip install 'openpyxl=={OPENPYXL_VERSION}' "
+        raise PurenetError(f"writing {what} needs openpyxl: pip install 'openpyxl=={OPENPYXL_VERSION}' "
                            "(or pip install 'purenet[xlsx]')") from None
     if openpyxl.__version__ != OPENPYXL_VERSION:
         print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
-              f"{what} will differ byte for byte from one written with the pinned version",
+              f"{what} will differ byte for byte from what the pinned version writes",
               file=sys.stderr)
