@@ -55,7 +55,6 @@ except ImportError:  # pragma: no cover - exercised on 3.9-3.11
 SHARD_SIZE = 32
 
 
-
 @dataclass
 class FastNet:
     """The parameters in the fast layout: W1T (n_in x n_hidden), b1, W2 (n_out x n_hidden), b2."""
