@@ -62,3 +62,14 @@ def sizes(text: str) -> Tuple[int, int, int]:
         raise argparse.ArgumentTypeError(
             f"expected three whole numbers of at least 1 (n_in,n_hidden,n_out), got {text!r}")
     return values  # type: ignore[return-value]
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """--data-dir DIR and --no-verify, for every command that reads MNIST.
+
+    They arrive as args.data_dir (None: the bundled copy) and args.verify.
+    """
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="read the MNIST .gz files from DIR instead of the bundled copy")
+    parser.add_argument("--no-verify", dest="verify", action="store_false",
+                        help="with --data-dir: skip the SHA-256 check of the files")

@@ -14,7 +14,7 @@ from ..fast import predict_labels
 from ..metrics import classification_report, format_report
 from ..mnist import FILES, N_CLASSES, load_mnist
 from ..model_io import load_model, to_json_text
-from ._args import positive_int
+from ._args import add_data_arguments, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,10 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="which MNIST set to evaluate on (default test)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead of the table")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="read the MNIST .gz files from DIR instead of the bundled copy")
-    parser.add_argument("--no-verify", dest="verify", action="store_false",
-                        help="skip the SHA-256 check of the data files")
+    add_data_arguments(parser)
     parser.add_argument("--limit", type=positive_int, metavar="N",
                         help="use only the first N images of the set")
 

@@ -16,7 +16,7 @@ import os
 
 from ..errors import PurenetError, UsageError
 from ..xlsx import require_openpyxl
-from ._args import nonnegative_int, positive_float, positive_int, sizes
+from ._args import add_data_arguments, nonnegative_int, positive_float, positive_int, sizes
 
 MAX_SIZE = 10      # each of n_in, n_hidden, n_out
 MAX_BATCH = 4
@@ -37,10 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"steps in training_steps.xlsx, at most {MAX_STEPS} (default 10)")
     parser.add_argument("--digit", type=nonnegative_int, default=0,
                         help="which MNIST test image digit_trace.xlsx traces (default 0)")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="read MNIST from DIR instead of the bundled copy")
-    parser.add_argument("--no-verify", dest="verify", action="store_false",
-                        help="with --data-dir: skip the SHA-256 check of the files")
+    add_data_arguments(parser)
     parser.add_argument("--out", default="spreadsheets", metavar="DIR",
                         help="directory to write the workbooks into (default spreadsheets)")
 

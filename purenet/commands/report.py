@@ -18,7 +18,7 @@ from typing import Optional
 
 from ..errors import PurenetError, UsageError
 from ..xlsx import require_openpyxl
-from ._args import positive_int
+from ._args import add_data_arguments, positive_int
 from ..mnist import Dataset, N_CLASSES, load_mnist
 from ..model_io import Model, load_model
 
@@ -29,10 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="a model file saved by purenet train")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE",
                         help=f"the workbook to write (default {DEFAULT_OUT})")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="read the MNIST test set from DIR instead of the bundled copy")
-    parser.add_argument("--no-verify", dest="verify", action="store_false",
-                        help="with --data-dir: skip the SHA-256 check of the files")
+    add_data_arguments(parser)
     parser.add_argument("--limit", type=positive_int, metavar="N",
                         help="use only the first N test images (a quicker look)")
 

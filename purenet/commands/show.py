@@ -19,7 +19,7 @@ from ..errors import ModelError, UsageError
 from ..matrix import Vector, argmax
 from ..mnist import FILES, N_CLASSES, Dataset, load_mnist, to_vector
 from ..network import predict
-from ._args import nonnegative_int
+from ._args import add_data_arguments, nonnegative_int
 
 SHADES = " .:+#@"   # background to full ink
 PIXEL_WIDTH = 2     # characters per pixel, so the digit is not squashed sideways
@@ -33,10 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a saved model: also show its probabilities and prediction")
     parser.add_argument("--set", dest="split", choices=sorted(FILES), default="test",
                         help="which MNIST set the index counts in (default test)")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="read the MNIST .gz files from DIR instead of the bundled copy")
-    parser.add_argument("--no-verify", dest="verify", action="store_false",
-                        help="skip the SHA-256 check of the data files")
+    add_data_arguments(parser)
 
 
 def shade(pixel: int) -> str:

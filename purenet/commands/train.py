@@ -41,7 +41,7 @@ from ..parallel import make_engine
 from ..progress import ProgressLine, format_duration
 from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
                      train_epoch_)
-from ._args import fraction, nonnegative_int, positive_float, positive_int
+from ._args import add_data_arguments, fraction, nonnegative_int, positive_float, positive_int
 from ..xlsx import require_openpyxl
 from .report import write_report
 
@@ -76,13 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue the run saved in DIR with its own settings")
     parser.add_argument("--overwrite", action="store_true",
                         help="start a new run even if --out already holds one")
-    parser.add_argument("--data-dir", default=None,
-                        help="read MNIST from this directory instead of the bundled copy")
     parser.add_argument("--workers", type=positive_int, default=1,
                         help="processes that share each mini-batch, e.g. one per core "
                              "(default 1); any number gives the same weights, bit for bit")
-    parser.add_argument("--no-verify", action="store_true",
-                        help="with --data-dir: skip the SHA-256 check of the files")
+    add_data_arguments(parser)
     parser.add_argument("--report", action="store_true",
                         help="at the end, also write DIR/report.xlsx: charts, confusion heatmap, "
                              "mistakes (needs openpyxl; see purenet report)")
@@ -307,8 +304,8 @@ def run(args: argparse.Namespace) -> int:
         prepare_out_dir(out, args.overwrite)
         state = new_state(config)
         limit, val_size = args.limit, args.val_size
-    train_data = load_mnist("train", args.data_dir, verify=not args.no_verify)
-    test_data = load_mnist("test", args.data_dir, verify=not args.no_verify)
+    train_data = load_mnist("train", args.data_dir, verify=args.verify)
+    test_data = load_mnist("test", args.data_dir, verify=args.verify)
     check_pixels(train_data, "train", config.sizes[0])
     check_pixels(test_data, "test", config.sizes[0])
     images, labels, val_images, val_labels = split_train_val(train_data, limit, val_size)
