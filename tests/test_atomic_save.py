@@ -29,11 +29,9 @@ Disk full, simulated two ways:
     full" row of tests/test_catalogue.py.
 """
 
-import gzip
 import os
 import random
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -45,7 +43,6 @@ import pytest
 from purenet import atomic, model_io
 from purenet.commands.train import CHECKPOINT, MODEL
 from purenet.errors import ModelError
-from purenet.mnist import BUNDLED_DIR, FILES
 from purenet.model_io import load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,19 +102,6 @@ def weights_text(path: Path) -> str:
 def temporaries(directory: Path) -> List[Path]:
     """Temporary files write_json_atomic left behind (named .NAME.RANDOM.tmp)."""
     return [p for p in directory.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory) -> Path:
-    """The first 400 training and 100 test images of the bundled MNIST, as gzip IDX files."""
-    directory = tmp_path_factory.mktemp("data")
-    for split, count in (("train", 400), ("test", 100)):
-        for name, header, size in zip(FILES[split], (16, 8), (784, 1)):
-            with gzip.open(os.path.join(BUNDLED_DIR, name), "rb") as f:
-                raw = f.read(header + count * size)
-            raw = raw[:4] + struct.pack(">I", count) + raw[8:]
-            (directory / name).write_bytes(gzip.compress(raw, mtime=0))
-    return directory
 
 
 @pytest.fixture(scope="module")

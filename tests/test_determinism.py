@@ -11,10 +11,7 @@ repr, the shortest text that reads back as the same float, so equal text
 means equal bits (0.0 and -0.0 included).
 """
 
-import gzip
-import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -24,7 +21,6 @@ from typing import List
 import pytest
 
 from purenet.commands.train import CHECKPOINT, MODEL
-from purenet.mnist import BUNDLED_DIR, FILES
 from purenet.model_io import load_model, to_json_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,31 +55,18 @@ def workers_flag_exists() -> bool:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    """The first 400 training and 100 test images of the bundled MNIST, as gzip IDX files."""
-    directory = tmp_path_factory.mktemp("data")
-    for split, count in (("train", 400), ("test", 100)):
-        for name, header, size in zip(FILES[split], (16, 8), (784, 1)):
-            with gzip.open(os.path.join(BUNDLED_DIR, name), "rb") as f:
-                raw = f.read(header + count * size)
-            raw = raw[:4] + struct.pack(">I", count) + raw[8:]
-            (directory / name).write_bytes(gzip.compress(raw, mtime=0))
-    return directory
-
-
-@pytest.fixture(scope="module")
-def reference(data, tmp_path_factory) -> str:
+def reference(tiny_data, tmp_path_factory) -> str:
     """The weights of a run with seed 0 that nobody interrupted."""
-    return train(data, tmp_path_factory.mktemp("reference") / "out", "--seed", "0")
+    return train(tiny_data, tmp_path_factory.mktemp("reference") / "out", "--seed", "0")
 
 
-def test_the_same_seed_gives_bit_identical_weights(data, reference, tmp_path):
-    assert train(data, tmp_path / "again", "--seed", "0") == reference
+def test_the_same_seed_gives_bit_identical_weights(tiny_data, reference, tmp_path):
+    assert train(tiny_data, tmp_path / "again", "--seed", "0") == reference
 
 
-def test_another_seed_gives_other_weights(data, reference, tmp_path):
+def test_another_seed_gives_other_weights(tiny_data, reference, tmp_path):
     # so that the test above compares something that can differ
-    assert train(data, tmp_path / "seed1", "--seed", "1") != reference
+    assert train(tiny_data, tmp_path / "seed1", "--seed", "1") != reference
 
 
 def interrupt_after_first_checkpoint(data: Path, out: Path) -> int:
@@ -99,15 +82,15 @@ def interrupt_after_first_checkpoint(data: Path, out: Path) -> int:
     return load_model(str(out / CHECKPOINT)).training_state["epoch"]
 
 
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(data, reference, tmp_path):
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tiny_data, reference, tmp_path):
     for attempt in range(3):
         out = tmp_path / f"attempt{attempt}"
         # an interruption after the last epoch would leave nothing to resume
-        if interrupt_after_first_checkpoint(data, out) < EPOCHS:
+        if interrupt_after_first_checkpoint(tiny_data, out) < EPOCHS:
             break
     else:
         pytest.fail(f"three runs all finished their {EPOCHS} epochs before Ctrl-C reached them")
-    done = purenet("train", "--resume", str(out), "--data-dir", str(data), "--no-verify")
+    done = purenet("train", "--resume", str(out), "--data-dir", str(tiny_data), "--no-verify")
     assert done.returncode == 0, done.stderr
     assert "purenet: resuming after epoch" in done.stdout
     assert weights_text(out / MODEL) == reference
@@ -117,5 +100,5 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(data, refer
                     reason="`purenet train --help` shows no --workers flag yet (the parallel trainer "
                            "promises the same weights for any number of workers)")
 @pytest.mark.parametrize("workers", ["1", "2", "3"])
-def test_any_number_of_workers_gives_the_serial_weights(data, reference, tmp_path, workers):
-    assert train(data, tmp_path / "out", "--seed", "0", "--workers", workers) == reference
+def test_any_number_of_workers_gives_the_serial_weights(tiny_data, reference, tmp_path, workers):
+    assert train(tiny_data, tmp_path / "out", "--seed", "0", "--workers", workers) == reference

@@ -1,0 +1,23 @@
+"""Fixtures shared by several test files."""
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import pytest
+
+from purenet.mnist import BUNDLED_DIR, FILES
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    """The first 400 training and 100 test images of the bundled MNIST, as gzip IDX files."""
+    directory = tmp_path_factory.mktemp("data")
+    for split, count in (("train", 400), ("test", 100)):
+        for name, header, size in zip(FILES[split], (16, 8), (784, 1)):
+            with gzip.open(os.path.join(BUNDLED_DIR, name), "rb") as f:
+                raw = f.read(header + count * size)
+            raw = raw[:4] + struct.pack(">I", count) + raw[8:]
+            (directory / name).write_bytes(gzip.compress(raw, mtime=0))
+    return directory
