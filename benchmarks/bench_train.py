@@ -12,6 +12,12 @@ min/epoch = ms/sample * 60,000 / 60,000 -- numerically the same figure.
 Rows:
     plain path        network.forward + backward + sgd_step on dense lists
                       (a mini-batch of a few examples: it is slow)
+    dense sumprod     a reference, not purenet's code: the obvious dense
+                      version with math.sumprod (every pixel, zero or not,
+                      W1 row by row): the rung the issue measured at about
+                      9 ms/sample on its machine, so the ratio between the
+                      two machines can be read off (on 3.9-3.11, the
+                      sum(map(mul)) fallback)
     fast, no shortcut fast.py with every pixel column a sumprod, as before
                       the one-example shortcut (fast.pixel_column)
     fast, 1 process   fast.py as training runs it (SerialEngine)
@@ -57,7 +63,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from purenet import fast  # noqa: E402
 from purenet.mnist import load_mnist, to_vector  # noqa: E402
-from purenet.network import backward, forward, he_init, one_hot, sgd_step  # noqa: E402
+from purenet.network import backward, forward, he_init, one_hot, sgd_step, softmax  # noqa: E402
 from purenet.parallel import ParallelEngine  # noqa: E402
 from purenet.train import SerialEngine, TrainConfig, new_state  # noqa: E402
 
@@ -142,6 +148,48 @@ def general_pixel_column(dZ1, examples, values):
     return list(map(fast.sumprod, zip(*[dZ1[n] for n in examples]), repeat(values)))
 
 
+def dense_sumprod_row(images, labels, order, sizes, batch_size, batches, chunks):
+    """The same step dense: z1_i = sumprod(W1[i], x) over all n_in pixels, dW1 row by row.
+
+    dW1[i][j] = sum_n dz1_n,i x_n,j is one sumprod of length B per entry, and
+    the momentum update runs as in fast.momentum_step_.  W2 and the biases
+    are left fixed: their share of the work is under 2%.
+    """
+    n_in, n_hidden, n_out = sizes
+    p = he_init(sizes, seed=0)
+    W1, b1, W2, b2 = p.W1, p.b1, p.W2, p.b2
+    W2T = list(zip(*W2))
+    V1 = [[0.0] * n_in for _ in range(n_hidden)]
+
+    def step(batch: List[int]) -> None:
+        nonlocal W1, V1
+        X = [to_vector(images[n]) for n in batch]
+        dZ1 = []
+        for x, label in zip(X, [labels[n] for n in batch]):
+            z1 = [fast.sumprod(w, x) + b for w, b in zip(W1, b1)]
+            h = [v if v > 0.0 else 0.0 for v in z1]
+            z2 = [fast.sumprod(w, h) + b for w, b in zip(W2, b2)]
+            dz2 = [a - b for a, b in zip(softmax(z2), one_hot(label, n_out))]
+            dh = [fast.sumprod(col, dz2) for col in W2T]
+            dZ1.append([d if z > 0.0 else 0.0 for d, z in zip(dh, z1)])
+        XT = list(zip(*X))                       # XT[j][n] = x_n,j
+        c = 1.0 / len(batch)
+        new_W1, new_V1 = [], []
+        for w, v, dz1_i in zip(W1, V1, zip(*dZ1)):
+            g = map(fast.sumprod, repeat(dz1_i), XT)      # row i of dW1, summed over n
+            v = [MOMENTUM * a + c * b for a, b in zip(v, g)]
+            new_V1.append(v)
+            new_W1.append([t - LR * a for t, a in zip(w, v)])
+        W1, V1 = new_W1, new_V1
+
+    def chunk(k: int) -> int:
+        for b in range(k * batches, (k + 1) * batches):
+            step(order[b * batch_size:(b + 1) * batch_size])
+        return batches * batch_size
+
+    return timed_chunks(chunk, chunks)
+
+
 def engine_row(engine, images, labels, order, sizes, batch_size, batches, chunks):
     state = new_state(TrainConfig(sizes=sizes))
 
@@ -223,25 +271,18 @@ def update_cost(images, labels, order, sizes, repeats: int = 5) -> Dict[str, flo
     """ms per step of fast.momentum_step_ alone (a fixed cost per step, whatever B).
 
     It touches every weight, lit or not, so per sample it costs twice as
-    much at B = 64 as at B = 128; add_shards, also per step, is timed too.
+    much at B = 64 as at B = 128.
     """
     state = new_state(TrainConfig(sizes=sizes))
     net = state.net
-    W2T = list(zip(*net.W2))
     batch = order[:128]
-    parts = [fast.shard_gradients(net, [images[n] for n in batch[s:s + fast.SHARD_SIZE]],
-                                  [labels[n] for n in batch[s:s + fast.SHARD_SIZE]], W2T)
-             for s in range(0, 128, fast.SHARD_SIZE)]
-    add_times, step_times = [], []
+    grads = fast.batch_gradients(net, [images[n] for n in batch], [labels[n] for n in batch])
+    step_times = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        grads = fast.add_shards(parts)
-        add_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         fast.momentum_step_(net, state.velocity, grads, LR, MOMENTUM)
         step_times.append(time.perf_counter() - start)
-    return {"momentum_step_ms": statistics.median(step_times) * 1e3,
-            "add_4_shards_ms": statistics.median(add_times) * 1e3}
+    return {"momentum_step_ms": statistics.median(step_times) * 1e3}
 
 
 # --- the run ----------------------------------------------------------------------
@@ -251,6 +292,8 @@ def row_keys(args) -> List[Tuple[str, str]]:
     keys = []
     if args.plain_examples:
         keys.append(("plain", f"plain path (network.py, batch {args.plain_examples})"))
+    if args.dense:
+        keys.append(("dense", "dense sumprod, 1 process (reference, not purenet)"))
     keys.append(("fast-general", "fast path, 1 process, no one-example shortcut"))
     for n in args.workers:
         keys.append((f"processes-{n}", f"fast path, {n} process{'es' if n > 1 else ''}"
@@ -271,6 +314,8 @@ def measure_row(key: str, args) -> Optional[Dict]:
     common = (images, labels, order, sizes, args.batch_size, args.batches)
     if key == "plain":
         return plain_row(images, labels, sizes, args.plain_examples, max(2, args.chunks // 2))
+    if key == "dense":
+        return dense_sumprod_row(*common, max(2, args.chunks // 2))
     if key == "fast-general":
         return fast_row_without_shortcut(*common, args.chunks)
     if key.startswith("processes-"):
@@ -289,6 +334,8 @@ def measure_in_fresh_process(key: str, args) -> Optional[Dict]:
                "--hidden", str(args.hidden), "--batch-size", str(args.batch_size),
                "--batches", str(args.batches), "--chunks", str(args.chunks),
                "--plain-examples", str(args.plain_examples)]
+    if not args.dense:
+        command.append("--no-dense")
     done = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
     return json.loads(done.stdout)
 
@@ -347,6 +394,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--workers", default="1,2", help="process counts to time, e.g. 1,2,3")
     parser.add_argument("--plain-examples", type=int, default=2,
                         help="examples per timed chunk of the plain path (0: skip it)")
+    parser.add_argument("--no-dense", dest="dense", action="store_false",
+                        help="skip the dense sumprod reference row")
     parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy row")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--row", help=argparse.SUPPRESS)   # internal: one row, as JSON
@@ -362,8 +411,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         step = report["per_step"]
         print(f"\nper step, whatever the batch size: momentum_step_ "
               f"{step['momentum_step_ms']:.1f} ms (= {step['momentum_step_ms'] / 64:.3f} ms/sample "
-              f"at B = 64, {step['momentum_step_ms'] / 128:.3f} at B = 128); adding 4 shards "
-              f"(B = 128) {step['add_4_shards_ms']:.1f} ms")
+              f"at B = 64, {step['momentum_step_ms'] / 128:.3f} at B = 128)")
         print(f"load average after: {report['load_after']}")
         if "pure_python_over_numpy" in report:
             print(f"pure Python (1 process) / NumPy (1 BLAS thread): "

@@ -20,29 +20,36 @@ nanoseconds per step) while a loop inside a C builtin is not:
    ``sum(map(mul, a, b))``, also a C loop but about twice as slow.
 
 3. dW1 = sum_n dz1_n x_n^T over the mini-batch is gathered per pixel:
-   row j of dW1T is  sum_{n : x_nj != 0} x_nj dz1_n,  a short weighted sum
-   over only the examples whose pixel j is lit, so a zero pixel costs
-   nothing and no entry of dW1 is ever touched one at a time.  A pixel
-   lit in just one example of the shard (about 13% of them) is a scaled
-   copy x_nj dz1_n, one list comprehension instead of n_hidden calls.
+   row j of dW1T is  sum_{n : x_nj != 0} x_nj dz1_n,  a weighted sum over
+   only the examples whose pixel j is lit, so a zero pixel costs nothing
+   and no entry of dW1 is touched one at a time.  Each lit pixel costs a
+   call per hidden unit, so the whole batch is gathered at once (a pixel
+   lit anywhere in it is visited once, not once per piece of the batch).
+   A pixel lit in just one example is a scaled copy x_nj dz1_n, one list
+   comprehension instead of n_hidden calls.
 
-Gradients are summed over fixed *shards* of the mini-batch (SHARD_SIZE
-examples each), then the shard sums are added in shard order.  The
-parallel trainer hands whole shards to worker processes and adds their
-results in the same order, so the gradient is bit-identical whatever
-the number of workers.
+The work comes in two stages, and parallel.py shares each among processes:
+
+    per example:  x -> z1 -> h -> z2 -> p, L -> dz2 -> dh -> dz1
+                  (examples_backprop: examples are independent)
+    per pixel:    column j of dW1 from every example's dz1
+                  (pixel_columns: pixels are independent)
+
+Every column is the same sum over the same examples in the same order,
+however the pixels are shared out, so the gradient is bit-identical
+whatever the number of processes.
 
 Symbols are network.py's: x, y, W1 (here W1T), b1, z1, h, W2, b2, z2, p, L;
-dW1T[j] is column j of dL/dW1 (summed over the shard, not yet averaged).
+dW1T[j] is column j of dL/dW1 (summed over the batch, not yet averaged).
 """
 
 from dataclasses import dataclass
 from itertools import repeat
 from operator import add, mul
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from .mnist import X_OF_PIXEL
-from .matrix import Matrix, Vector, argmax, sub, transpose
+from .matrix import Matrix, Vector, argmax, sub, total, transpose
 from .network import Params, cross_entropy, one_hot, softmax
 
 try:
@@ -51,8 +58,6 @@ except ImportError:  # pragma: no cover - exercised on 3.9-3.11
     def sumprod(a, b):  # type: ignore[no-redef]
         """sum_i a_i b_i, for Pythons without math.sumprod."""
         return sum(map(mul, a, b))
-
-SHARD_SIZE = 32
 
 
 @dataclass
@@ -74,8 +79,22 @@ class FastNet:
 
 
 @dataclass
-class ShardGrads:
-    """Sums over the examples of one shard (divide by the batch size for the mean).
+class Backprop:
+    """Forward and short-form backward of some examples, up to dz1 (row n: example n).
+
+    Everything the weight gradients are built from: dW1 from dZ1 and the
+    pixels, dW2 from dZ2 and H, db1 and db2 from dZ1 and dZ2.
+    """
+    H: List[Vector]       # h_n
+    dZ2: List[Vector]     # dz2_n = p_n - y_n
+    dZ1: List[Vector]     # dz1_n = (W2^T dz2_n) * relu'(z1_n)
+    L: List[float]        # L_n, each example's loss (added up once, in example order)
+    correct: int
+
+
+@dataclass
+class BatchGrads:
+    """Sums over the examples of a mini-batch (divide by the batch size for the mean).
 
     dW1T maps a pixel j to column j of dL/dW1 (n_hidden values); a pixel
     missing from the dict was 0 in every example, so its column is 0.
@@ -87,6 +106,10 @@ class ShardGrads:
     loss_sum: float
     correct: int
     count: int
+
+
+# pixel j -> (the examples n whose pixel j is lit, x_nj for each of them)
+LitPixels = Dict[int, Tuple[List[int], List[float]]]
 
 
 def sparse_x(image: bytes) -> Tuple[List[int], List[float]]:
@@ -127,87 +150,82 @@ def predict_probabilities(params: Params, images: Sequence[bytes]) -> List[Vecto
     return [softmax(z2) for z2 in logits(params, images)]
 
 
-def shard_gradients(net: FastNet, images: Sequence[bytes], labels: Sequence[int],
-                    W2T: Sequence[Sequence[float]]) -> ShardGrads:
-    """Forward and short-form backward over one shard; gradients summed, not averaged.
+def examples_backprop(net: FastNet, images: Sequence[bytes], labels: Sequence[int],
+                      W2T: Sequence[Sequence[float]]) -> Backprop:
+    """Forward and short-form backward of each example, up to dz1.
 
-    W2T is the transpose of net.W2, passed in so that a mini-batch of many
-    shards transposes W2 once.
+    W2T is the transpose of net.W2, passed in so that it is made once per batch.
     """
     H: List[Vector] = []
     dZ2: List[Vector] = []
     dZ1: List[Vector] = []
-    lit: Dict[int, Tuple[List[int], List[float]]] = {}  # pixel j -> (examples n, x_nj)
-    loss_sum = 0.0
+    L: List[float] = []
     correct = 0
-    for n, (image, label) in enumerate(zip(images, labels)):
-        index, xs = sparse_x(image)
-        z1 = hidden_pre_activation(net, index, xs)
+    for image, label in zip(images, labels):
+        z1 = hidden_pre_activation(net, *sparse_x(image))
         h, z2 = forward_from_z1(net, z1)
         y = one_hot(label, len(z2))
-        loss_sum += cross_entropy(z2, y)
+        L.append(cross_entropy(z2, y))
         correct += argmax(z2) == label
         dz2 = sub(softmax(z2), y)
         dh = list(map(sumprod, W2T, repeat(dz2)))      # dh = W2^T dz2
-        dz1 = [d if z > 0.0 else 0.0 for d, z in zip(dh, z1)]
         H.append(h)
         dZ2.append(dz2)
-        dZ1.append(dz1)
-        for j, xj in zip(index, xs):
+        dZ1.append([d if z > 0.0 else 0.0 for d, z in zip(dh, z1)])
+    return Backprop(H, dZ2, dZ1, L, correct)
+
+
+def joined(parts: Sequence[Backprop]) -> Backprop:
+    """The Backprop of consecutive runs of examples, one after the other."""
+    return Backprop(H=[h for b in parts for h in b.H], dZ2=[d for b in parts for d in b.dZ2],
+                    dZ1=[d for b in parts for d in b.dZ1], L=[v for b in parts for v in b.L],
+                    correct=sum(b.correct for b in parts))
+
+
+def lit_pixels(images: Sequence[bytes]) -> LitPixels:
+    """Each pixel lit in some image: the images n (in order) where it is lit, and x_nj."""
+    lit: LitPixels = {}
+    for n, image in enumerate(images):
+        for j, xj in zip(*sparse_x(image)):
             examples, values = lit.setdefault(j, ([], []))
             examples.append(n)
             values.append(xj)
-
-    H_columns = list(zip(*H))                          # H_columns[i][n] = h_n,i
-    dW2 = [list(map(sumprod, repeat(col, len(H_columns)), H_columns)) for col in zip(*dZ2)]
-    dW1T = {j: pixel_column(dZ1, examples, values) for j, (examples, values) in lit.items()}
-    return ShardGrads(dW1T=dW1T, db1=[sum(col) for col in zip(*dZ1)], dW2=dW2,
-                      db2=[sum(col) for col in zip(*dZ2)], loss_sum=loss_sum,
-                      correct=correct, count=len(images))
+    return lit
 
 
 def pixel_column(dZ1: Sequence[Vector], examples: List[int], values: List[float]) -> Vector:
-    """Column j of dW1 summed over a shard: sum of x_nj dz1_n over the examples n whose pixel j is lit."""
+    """Column j of dW1 summed over a batch: the sum of x_nj dz1_n over the examples n lit at j."""
     if len(examples) == 1:
-        # One term (13% of a shard's pixels): a scaled copy is the same rounded
-        # product x_nj * dz1_n,i that a one-term sumprod returns, without 512 calls.
+        # One term: a scaled copy is the same rounded product x_nj * dz1_n,i that
+        # a one-term sumprod returns, without n_hidden calls.
         xj = values[0]
         return [xj * d for d in dZ1[examples[0]]]
     return list(map(sumprod, zip(*[dZ1[n] for n in examples]), repeat(values)))
 
 
-def shards(n_examples: int, shard_size: int = SHARD_SIZE) -> List[range]:
-    """The fixed split of a mini-batch into consecutive shards."""
-    return [range(s, min(s + shard_size, n_examples)) for s in range(0, n_examples, shard_size)]
+def pixel_columns(dZ1: Sequence[Vector], lit: LitPixels,
+                  pixels: Iterable[int]) -> Dict[int, Vector]:
+    """Column j of dW1 for each of the given lit pixels j."""
+    return {j: pixel_column(dZ1, *lit[j]) for j in pixels}
 
 
-def add_shards(parts: Sequence[ShardGrads]) -> ShardGrads:
-    """The sum of shard gradients, added in the order given (for determinism)."""
-    total = parts[0]
-    dW1T = dict(total.dW1T)
-    db1, dW2, db2 = total.db1, total.dW2, total.db2
-    loss_sum, correct, count = total.loss_sum, total.correct, total.count
-    for part in parts[1:]:
-        for j, col in part.dW1T.items():
-            dW1T[j] = list(map(add, dW1T[j], col)) if j in dW1T else col
-        db1 = list(map(add, db1, part.db1))
-        dW2 = [list(map(add, a, b)) for a, b in zip(dW2, part.dW2)]
-        db2 = list(map(add, db2, part.db2))
-        loss_sum += part.loss_sum
-        correct += part.correct
-        count += part.count
-    return ShardGrads(dW1T, db1, dW2, db2, loss_sum, correct, count)
+def batch_gradients_from(bp: Backprop, dW1T: Dict[int, Vector]) -> BatchGrads:
+    """The gradient sums of a batch: dW1 columns as given, the rest from bp."""
+    H_columns = list(zip(*bp.H))                       # H_columns[i][n] = h_n,i
+    dW2 = [list(map(sumprod, repeat(col, len(H_columns)), H_columns)) for col in zip(*bp.dZ2)]
+    return BatchGrads(dW1T=dW1T, db1=[total(col) for col in zip(*bp.dZ1)], dW2=dW2,
+                      db2=[total(col) for col in zip(*bp.dZ2)], loss_sum=total(bp.L),
+                      correct=bp.correct, count=len(bp.H))
 
 
-def batch_gradients(net: FastNet, images: Sequence[bytes], labels: Sequence[int]) -> ShardGrads:
-    """Gradient sums of a whole mini-batch, shard by shard, in one process."""
-    W2T = list(zip(*net.W2))
-    parts = [shard_gradients(net, [images[n] for n in r], [labels[n] for n in r], W2T)
-             for r in shards(len(images))]
-    return add_shards(parts)
+def batch_gradients(net: FastNet, images: Sequence[bytes], labels: Sequence[int]) -> BatchGrads:
+    """Gradient sums of a whole mini-batch in one process: every example, then every lit pixel."""
+    bp = examples_backprop(net, images, labels, list(zip(*net.W2)))
+    lit = lit_pixels(images)
+    return batch_gradients_from(bp, pixel_columns(bp.dZ1, lit, lit))
 
 
-def momentum_step_(net: FastNet, velocity: FastNet, grads: ShardGrads,
+def momentum_step_(net: FastNet, velocity: FastNet, grads: BatchGrads,
                    lr: float, momentum: float) -> None:
     """In place: v <- momentum v + g,  theta <- theta - lr v,  with g = grads / batch size.
 
@@ -232,7 +250,7 @@ def momentum_step_(net: FastNet, velocity: FastNet, grads: ShardGrads,
     net.b2, velocity.b2 = update_row(net.b2, velocity.b2, grads.db2)
 
 
-def dense_grads(grads: ShardGrads, n_in: int) -> Params:
+def dense_grads(grads: BatchGrads, n_in: int) -> Params:
     """The mean gradients as Params in network.py's layout (for tests and checks)."""
     c = 1.0 / grads.count
     n_hidden = len(grads.db1)

@@ -3,7 +3,7 @@
 The plain path is the textbook one: network.forward and network.backward
 on dense lists x, then v <- mu v + g, theta <- theta - eta v written out
 with matrix.py.  The fast path skips zero pixels, keeps W1 transposed,
-sums gradients shard by shard and updates in place.  The two do the same
+gathers each column of dW1 over the lit examples and updates in place.  The two do the same
 arithmetic in a different order, so they agree to rounding (relative
 error below 1e-12), not bit for bit.
 
@@ -20,8 +20,9 @@ from typing import List, Sequence
 import pytest
 
 from purenet import fast
-from purenet.fast import (SHARD_SIZE, FastNet, batch_gradients, dense_grads, momentum_step_,
-                          pixel_column, predict_labels, predict_probabilities, shards, sparse_x)
+from purenet.fast import (FastNet, batch_gradients, dense_grads, lit_pixels, momentum_step_,
+                          pixel_column, pixel_columns, predict_labels, predict_probabilities,
+                          sparse_x)
 from purenet.matrix import argmax, flatten, madd, msub, mscale
 from purenet.mnist import X_OF_PIXEL, load_mnist, to_vector
 from purenet.network import Params, backward, forward, he_init, one_hot, predict
@@ -42,7 +43,7 @@ def params_entries(p: Params) -> List[float]:
 
 @pytest.fixture(scope="module")
 def digits():
-    """70 real MNIST images (3 shards: 32, 32 and 6) and their labels."""
+    """70 real MNIST images and their labels."""
     data = load_mnist("test")
     return data.images[:70], data.labels[:70]
 
@@ -71,10 +72,19 @@ def test_sparse_x_lists_the_lit_pixels_and_their_values():
     assert xs == [1.0, 0.2]            # 255 / 255, 51 / 255
 
 
-def test_shards_split_a_batch_into_fixed_consecutive_pieces():
-    assert SHARD_SIZE == 32
-    assert shards(70) == [range(0, 32), range(32, 64), range(64, 70)]
-    assert shards(32) == [range(0, 32)]
+def test_lit_pixels_lists_for_each_pixel_the_examples_where_it_is_lit():
+    images = [bytes([0, 255, 51]), bytes([0, 0, 102]), bytes([0, 255, 0])]
+    lit = lit_pixels(images)
+    assert sorted(lit) == [1, 2]                    # pixel 0 is dark everywhere
+    assert lit[1] == ([0, 2], [1.0, 1.0])
+    assert lit[2] == ([0, 1], [0.2, 0.4])           # 51 / 255, 102 / 255
+
+
+def test_pixel_columns_are_the_columns_of_the_pixels_asked_for():
+    dZ1 = [[1.0, -2.0], [0.5, 0.0], [3.0, 4.0]]
+    lit = {7: ([0, 2], [0.5, 0.25]), 9: ([1], [1.0])}
+    assert pixel_columns(dZ1, lit, [9]) == {9: [0.5, 0.0]}
+    assert pixel_columns(dZ1, lit, lit) == {7: [1.25, 0.0], 9: [0.5, 0.0]}
 
 
 def test_pixel_column_of_one_example_is_the_same_bits_as_the_general_sum():

@@ -19,10 +19,10 @@ import pytest
 
 from purenet.commands.train import resume_run, save_checkpoint
 from purenet.errors import PurenetError
-from purenet.fast import ShardGrads
+from purenet.fast import Backprop, BatchGrads, lit_pixels
 from purenet.mnist import load_mnist
-from purenet.parallel import (ParallelEngine, deal_shards, make_engine, pack_grads,
-                              unpack_grads)
+from purenet.parallel import (ParallelEngine, example_runs, make_engine, pack_backprop,
+                              pack_grads, pixel_groups, unpack_backprop, unpack_grads)
 from purenet.train import SerialEngine, TrainConfig, new_state, train_epoch_
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def wait_until(condition, seconds: float = 20.0) -> bool:
 # --- the pieces ---------------------------------------------------------------
 
 def test_gradients_survive_packing_bit_for_bit():
-    g = ShardGrads(dW1T={5: [0.1, -0.0], 700: [5e-324, -1.5]}, db1=[1.0 / 3.0, 0.0],
+    g = BatchGrads(dW1T={5: [0.1, -0.0], 700: [5e-324, -1.5]}, db1=[1.0 / 3.0, 0.0],
                    dW2=[[2.0, -3.0], [1e300, -1e-300]], db2=[0.25, math.pi],
                    loss_sum=12.345678901234567, correct=7, count=32)
     back = unpack_grads(pack_grads(g))
@@ -105,22 +105,43 @@ def test_gradients_survive_packing_bit_for_bit():
     assert list(back.dW1T) == [5, 700]
 
 
+def test_per_example_vectors_survive_packing_bit_for_bit():
+    bp = Backprop(H=[[0.0, 2.5, 1e-310], [1.0, 0.0, 3.0]], dZ2=[[0.1, -0.1], [-0.0, 0.0]],
+                  dZ1=[[0.0, -1e-20, 7.0], [1.0 / 7.0, 0.0, -2.0]], L=[0.6931471805599453, 5e-324],
+                  correct=1)
+    assert repr(unpack_backprop(pack_backprop(bp, 3, 2))) == repr(bp)
+
+
 def test_packed_gradients_are_float64_bytes_not_pickled_lists():
     n_hidden, n_out, pixels = 512, 10, 450
-    g = ShardGrads(dW1T={j: [0.5] * n_hidden for j in range(pixels)}, db1=[0.5] * n_hidden,
+    g = BatchGrads(dW1T={j: [0.5] * n_hidden for j in range(pixels)}, db1=[0.5] * n_hidden,
                    dW2=[[0.5] * n_hidden] * n_out, db2=[0.5] * n_out, loss_sum=1.0,
                    correct=0, count=32)
     floats = pixels * n_hidden + n_hidden + n_out * n_hidden + n_out
-    # a 48-byte header, 4 bytes per pixel index, 8 bytes per number
-    assert len(pack_grads(g)) == 48 + 4 * pixels + 8 * floats
+    # headers of 40 and 16 bytes, 4 bytes per pixel index, 8 bytes per number
+    assert len(pack_grads(g)) == 40 + 16 + 4 * pixels + 8 * floats
 
 
-def test_shards_are_dealt_in_consecutive_runs():
-    batch = list(range(100, 228))                     # 128 examples: shards of 32
-    s = [list(range(100 + 32 * k, 132 + 32 * k)) for k in range(4)]
-    assert deal_shards(batch, 2) == [[s[0], s[1]], [s[2], s[3]]]
-    assert deal_shards(batch, 3) == [[s[0]], [s[1]], [s[2], s[3]]]
-    assert deal_shards(batch, 5) == [[], [s[0]], [s[1]], [s[2]], [s[3]]]
+def test_examples_are_shared_in_consecutive_runs():
+    assert example_runs(128, 2) == [range(0, 64), range(64, 128)]
+    assert example_runs(128, 3) == [range(0, 42), range(42, 85), range(85, 128)]
+    assert example_runs(3, 5) == [range(0, 0), range(0, 1), range(1, 1), range(1, 2),
+                                  range(2, 3)]
+
+
+def test_pixels_are_shared_in_consecutive_groups_of_about_equal_work(digits):
+    images, _ = digits
+    lit = lit_pixels(images[:128])
+    groups = pixel_groups(lit, 3)
+    assert [j for g in groups for j in g] == sorted(lit)        # every pixel once, in order
+    work = [sum(1 + len(lit[j][0]) for j in g) for g in groups]
+    heaviest = max(1 + len(examples) for examples, _ in lit.values())
+    assert max(work) - min(work) <= heaviest                    # within one pixel's work
+
+
+def test_tiny_batches_leave_some_processes_without_pixels():
+    lit = {4: ([0], [1.0])}
+    assert pixel_groups(lit, 3) == [[], [4], []]
 
 
 def test_one_process_is_the_serial_engine_and_fewer_is_refused():
@@ -192,7 +213,7 @@ def test_an_engine_refuses_a_state_its_workers_do_not_hold(digits):
 def test_an_error_in_a_worker_is_one_line_and_stops_every_worker(digits):
     images, labels = digits
     labels = list(labels)
-    labels[120] = 99                 # in the last shard, which worker 2 computes
+    labels[120] = 99                 # in the last run of examples, which worker 2 computes
     engine = ParallelEngine(3)
     state = new_state(TrainConfig(sizes=SIZES))
     with pytest.raises(PurenetError) as caught:
