@@ -34,7 +34,7 @@ that cannot be resumed.
 ``test_predictions`` is what the network said of each test image when
 ``purenet train`` finished: the predicted digit k = argmax p and its
 probability p_k, so that ``purenet report`` need not classify the 10,000
-images again (about a minute in pure Python).  Two digests, computed by
+images again (40 s to a minute in pure Python).  Two digests, computed by
 the functions of the same names, say what they came from:
 ``params_sha256`` of these exact weights and ``data_sha256`` of the exact
 test images and labels.  A reader uses the predictions only if both match
@@ -58,7 +58,9 @@ JSON, tuples come back as lists and object keys must be strings.
 
 Layout: a list or object that holds no list or object is written on one
 line, anything else one entry per line, so ``head model.json`` shows the
-hyperparameters and history, and each row of W1 is one line.
+hyperparameters and history, and each row of W1 is one line.  The test
+predictions come last, each of their two lists on one long line
+(10,000 numbers each: 230 KB of the 9.2 MB file of a 784-512-10 network).
 
 Writing is atomic (``write_json_atomic``, through atomic.py): the whole
 text is built first, written to a temporary file beside the target,
@@ -67,8 +69,8 @@ leaves either the old file or the new one, never half of one.
 
 Every problem with a file (including a test_predictions object whose
 lists differ in length, or hold a digit outside 0..n_out-1 or a p outside
-[0, 1]) is reported as a ``ModelError`` whose one-line
-message starts with the file's name.
+[0, 1]) is reported as a ``ModelError`` whose one-line message starts with
+the file's name.  A model holding such an object is not written either.
 """
 
 import hashlib
