@@ -150,6 +150,21 @@ def predict_probabilities(params: Params, images: Sequence[bytes]) -> List[Vecto
     return [softmax(z2) for z2 in logits(params, images)]
 
 
+def predict_with_confidence(params: Params, images: Sequence[bytes]
+                            ) -> Tuple[List[int], List[float]]:
+    """Each image's predicted digit k = argmax_k z2_k and its probability p_k, p = softmax(z2).
+
+    One forward pass gives both: the digits of predict_labels, and how sure
+    the network was of each (what the training report ranks mistakes by).
+    """
+    predicted, p_predicted = [], []
+    for z2 in logits(params, images):
+        k = argmax(z2)
+        predicted.append(k)
+        p_predicted.append(softmax(z2)[k])
+    return predicted, p_predicted
+
+
 def examples_backprop(net: FastNet, images: Sequence[bytes], labels: Sequence[int],
                       W2T: Sequence[Sequence[float]]) -> Backprop:
     """Forward and short-form backward of each example, up to dz1.

@@ -14,7 +14,12 @@ A model file is one JSON object (UTF-8, in practice plain ASCII):
         "W2": [[...n_hidden numbers...], ... n_out rows ...],
         "b2": [...n_out numbers...]
       },
-      "training_state": {...} or null
+      "training_state": {...} or null,
+      "test_predictions": {                      (optional: see below)
+        "data_sha256": "...", "params_sha256": "...",
+        "predicted": [...one digit k per test image...],
+        "p_predicted": [...the probability p_k of that digit...]
+      }
     }
 
 W1, b1, W2, b2 are the network's parameters as ``network.py`` names them:
@@ -25,6 +30,17 @@ are written by the training command and only carried along here.
 ``training_state`` is what a resumed run needs (momentum velocities, random
 generator state, epoch); it is opaque to this module and null in a model
 that cannot be resumed.
+
+``test_predictions`` is what the network said of each test image when
+``purenet train`` finished: the predicted digit k = argmax p and its
+probability p_k, so that ``purenet report`` need not classify the 10,000
+images again (40 s to a minute in pure Python).  Two digests, computed by
+the functions of the same names, say what they came from:
+``params_sha256`` of these exact weights and ``data_sha256`` of the exact
+test images and labels.  A reader uses the predictions only if both match
+what it has loaded (``reuse_problem``), so a model whose weights were
+edited, or another test set, never gets stale predictions.  Checkpoints
+and older model files have no such key, and a reader must not need it.
 
 Reading a model in another language takes a few lines, e.g. NumPy:
 
@@ -42,21 +58,28 @@ JSON, tuples come back as lists and object keys must be strings.
 
 Layout: a list or object that holds no list or object is written on one
 line, anything else one entry per line, so ``head model.json`` shows the
-hyperparameters and history, and each row of W1 is one line.
+hyperparameters and history, and each row of W1 is one line.  The test
+predictions come last, each of their two lists on one long line
+(10,000 numbers each: 230 KB of the 9.2 MB file of a 784-512-10 network).
 
 Writing is atomic (``write_json_atomic``, through atomic.py): the whole
 text is built first, written to a temporary file beside the target,
 flushed to disk, and then renamed over the target in one step.  A crash or an error at any point
 leaves either the old file or the new one, never half of one.
 
-Every problem with a file is reported as a ``ModelError`` whose one-line
-message starts with the file's name.
+Every problem with a file (including a test_predictions object whose
+lists differ in length, or hold a digit outside 0..n_out-1 or a p outside
+[0, 1]) is reported as a ``ModelError`` whose one-line message starts with
+the file's name.  A model holding such an object is not written either.
 """
 
+import hashlib
 import json
 import math
+import re
+import struct
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .atomic import write_bytes_atomic
 from .errors import ModelError
@@ -72,12 +95,74 @@ SIZE_NAMES = ("input size", "hidden width", "output size")
 
 
 @dataclass
+class StoredPredictions:
+    """What a network said of each test image n, and digests of what it was computed from."""
+    data_sha256: str            # data_sha256(images, labels) of the test set
+    params_sha256: str          # params_sha256(params) of the network
+    predicted: List[int]        # k_n = argmax p, the predicted digit of image n
+    p_predicted: List[float]    # p_k of image n: how sure the network was of k_n
+
+
+@dataclass
 class Model:
     """A network's parameters plus how it was trained."""
     params: Params
     hyperparameters: Dict[str, Any] = field(default_factory=dict)
     history: List[Dict[str, Any]] = field(default_factory=list)
     training_state: Optional[Dict[str, Any]] = None
+    test_predictions: Optional[StoredPredictions] = None
+
+
+# --- what stored test predictions were computed from ------------------------
+
+def params_sha256(params: Params) -> str:
+    """SHA-256 of the sizes, then every number of W1, b1, W2, b2, row by row.
+
+    Each number goes in as its 8 bytes (IEEE 754 double, little-endian), so
+    a change of one ulp in one weight changes the digest, while a model
+    read back from its file, whose floats round-trip exactly, gives the
+    same digest as the one that was saved.
+    """
+    digest = hashlib.sha256("{} {} {}\n".format(*params.sizes).encode("ascii"))
+    for row in [*params.W1, params.b1, *params.W2, params.b2]:
+        digest.update(struct.pack(f"<{len(row)}d", *row))
+    return digest.hexdigest()
+
+
+def data_sha256(images: Sequence[bytes], labels: Sequence[int]) -> str:
+    """SHA-256 of "count bytes\n", then every image's pixels in order, then every label as a byte."""
+    pixels = b"".join(images)
+    digest = hashlib.sha256(f"{len(images)} {len(pixels)}\n".encode("ascii"))
+    digest.update(pixels)
+    digest.update(bytes(labels))
+    return digest.hexdigest()
+
+
+def stored_predictions(params: Params, images: Sequence[bytes], labels: Sequence[int],
+                       predicted: Sequence[int], p_predicted: Sequence[float]
+                       ) -> StoredPredictions:
+    """The predictions of `params` on the test set (images, labels), stamped with both digests."""
+    return StoredPredictions(data_sha256(images, labels), params_sha256(params),
+                             list(predicted), list(p_predicted))
+
+
+def reuse_problem(model: Model, images: Sequence[bytes], labels: Sequence[int]) -> Optional[str]:
+    """None if model.test_predictions came from exactly these weights and test images.
+
+    Otherwise why they cannot be used, as the end of a sentence that starts
+    with the model file's name ("model.json holds no stored test predictions").
+    """
+    stored = model.test_predictions
+    if stored is None:
+        return "holds no stored test predictions"
+    if len(stored.predicted) != len(labels):
+        return (f"holds test predictions of {len(stored.predicted):,} images, "
+                f"not of these {len(labels):,}")
+    if stored.params_sha256 != params_sha256(model.params):
+        return "holds test predictions of other weights (params_sha256 differs: edited since?)"
+    if stored.data_sha256 != data_sha256(images, labels):
+        return "holds test predictions of other test images (data_sha256 differs)"
+    return None
 
 
 # --- writing ----------------------------------------------------------------
@@ -148,7 +233,7 @@ def _cannot_write(path: str, e: OSError) -> ModelError:
 def model_document(model: Model) -> Dict[str, Any]:
     """The JSON object a model is saved as (see the module docstring)."""
     params = model.params
-    return {
+    document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "sizes": list(params.sizes),
@@ -157,6 +242,13 @@ def model_document(model: Model) -> Dict[str, Any]:
         "params": {"W1": params.W1, "b1": params.b1, "W2": params.W2, "b2": params.b2},
         "training_state": model.training_state,
     }
+    stored = model.test_predictions
+    if stored is not None:
+        # last, so that `head model.json` still shows the hyper-parameters first
+        document["test_predictions"] = {
+            "data_sha256": stored.data_sha256, "params_sha256": stored.params_sha256,
+            "predicted": stored.predicted, "p_predicted": stored.p_predicted}
+    return document
 
 
 def save_model(path: str, model: Model) -> None:
@@ -165,7 +257,14 @@ def save_model(path: str, model: Model) -> None:
         model.params.check_shapes()
     except ValueError as e:
         raise ModelError(f"{path}: not written: {e}") from None
-    write_json_atomic(path, model_document(model))
+    document = model_document(model)
+    if "test_predictions" in document:
+        # never write what load_model would refuse
+        try:
+            _check_predictions(document["test_predictions"], model.params.sizes[2])
+        except ValueError as e:
+            raise ModelError(f"{path}: not written: {e}") from None
+    write_json_atomic(path, document)
 
 
 # --- reading ----------------------------------------------------------------
@@ -188,6 +287,7 @@ def load_model(path: str, expect_sizes: Optional[ExpectedSizes] = None) -> Model
         hyperparameters=_read_field(path, document, "hyperparameters", dict, {}),
         history=_read_history(path, document),
         training_state=_read_field(path, document, "training_state", dict, None),
+        test_predictions=_read_test_predictions(path, document, sizes[2]),
     )
 
 
@@ -310,3 +410,50 @@ def _read_history(path: str, document: Dict[str, Any]) -> List[Dict[str, Any]]:
     if not all(isinstance(entry, dict) for entry in history):
         raise ModelError(f'{path}: "history" must be a list of objects, one per epoch')
     return history
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _read_test_predictions(path: str, document: Dict[str, Any], n_out: int
+                           ) -> Optional[StoredPredictions]:
+    stored = _read_field(path, document, "test_predictions", dict, None)
+    if stored is None:
+        return None
+    try:
+        _check_predictions(stored, n_out)
+    except ValueError as e:
+        raise ModelError(f"{path}: {e}") from None
+    return StoredPredictions(stored["data_sha256"], stored["params_sha256"],
+                             stored["predicted"], [float(p) for p in stored["p_predicted"]])
+
+
+def _check_predictions(stored: Dict[str, Any], n_out: int) -> None:
+    """ValueError naming the first thing wrong with a test_predictions object."""
+    for key in ("data_sha256", "params_sha256", "predicted", "p_predicted"):
+        if key not in stored:
+            raise ValueError(f"test_predictions.{key} is missing")
+    for key in ("data_sha256", "params_sha256"):
+        value = stored[key]
+        if not (isinstance(value, str) and _SHA256.fullmatch(value)):
+            raise ValueError(f"test_predictions.{key} is {value!r:.80}, "
+                             "not a SHA-256 digest (64 hex digits)")
+    predicted, p_predicted = stored["predicted"], stored["p_predicted"]
+    for key, value in (("predicted", predicted), ("p_predicted", p_predicted)):
+        if not isinstance(value, list):
+            raise ValueError(f"test_predictions.{key} is not a list")
+    if len(predicted) != len(p_predicted):
+        raise ValueError(f"test_predictions holds {len(predicted)} predicted digits "
+                         f"but {len(p_predicted)} probabilities p_predicted")
+    for n, k in enumerate(predicted):
+        if not (_is_whole(k) and k < n_out):
+            raise ValueError(f"test_predictions.predicted[{n}] is {k!r}, "
+                             f"not a class 0..{n_out - 1}")
+    for n, p in enumerate(p_predicted):
+        if not (isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1):
+            raise ValueError(f"test_predictions.p_predicted[{n}] is {p!r}, "
+                             "not a probability in [0, 1]")
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

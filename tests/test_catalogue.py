@@ -25,7 +25,8 @@ Each row's scratch directory {w} starts as a copy of the same few files,
                            read with --no-verify since they are not the
                            standard files
     {w}/run/checkpoint.json  a run of 2 epochs that stopped after epoch 1
-    {w}/model.json         a finished model of hidden width 8
+    {w}/model.json         a finished model of hidden width 8, with the
+                           test predictions purenet train stores
 
 and the row's ``make`` step breaks one thing in it.  Training rows use a
 tiny network (784-8-10, 256 images, 1 epoch), so the table runs in seconds.
@@ -84,6 +85,7 @@ EVALUATE = "evaluate {w}/model.json --data-dir {w}/data --no-verify"
 SHOW = "show 0 --model {w}/model.json --data-dir {w}/data --no-verify"
 GRADCHECK = "gradcheck --sizes 4,3,3"
 EXPORT = "export-xlsx --data-dir {w}/data --no-verify --out {w}/books"
+REPORT = "report {w}/model.json --data-dir {w}/data --no-verify --out {w}/report.xlsx"
 
 
 # --- ways to break one thing in {w} (each a function of w; partials so the table shows them) ---
@@ -350,6 +352,24 @@ CATALOGUE: List[Case] = [
     C("model", "--resume of a directory without a checkpoint", P(make_dir, "nothing-here"),
       "train --resume {w}/nothing-here --data-dir {w}/data --no-verify", 1,
       "checkpoint.json: no such model file"),
+    C("model", "stored test predictions cut short (fewer digits than probabilities)",
+      P(change_json, P(set_key, "test_predictions.predicted", [7]), "model.json"), EVALUATE, 1,
+      f"test_predictions holds 1 predicted digits but {N_TEST} probabilities"),
+    C("model", "a stored test prediction that is not a digit",
+      P(change_json, P(set_key, "test_predictions.predicted.5", 10), "model.json"), REPORT, 1,
+      "model.json: test_predictions.predicted[5] is 10, not a class 0..9"),
+    C("model", "a stored test probability above 1",
+      P(change_json, P(set_key, "test_predictions.p_predicted.3", 1.5), "model.json"), EVALUATE, 1,
+      "test_predictions.p_predicted[3] is 1.5, not a probability in [0, 1]"),
+    C("model", "a stored test probability that is text",
+      P(change_json, P(set_key, "test_predictions.p_predicted.0", "high"), "model.json"), SHOW, 1,
+      "test_predictions.p_predicted[0] is 'high', not a probability in [0, 1]"),
+    C("model", "stored test predictions whose digest was edited",
+      P(change_json, P(set_key, "test_predictions.params_sha256", "edited"), "model.json"), EVALUATE, 1,
+      "test_predictions.params_sha256 is 'edited', not a SHA-256 digest"),
+    C("model", "stored test predictions that are not an object",
+      P(change_json, P(set_key, "test_predictions", [7, 2, 1]), "model.json"), REPORT, 1,
+      '"test_predictions" must be a JSON object or null'),
 
     # --- flags -------------------------------------------------------------------------------------
     C("flag", "unknown flag", nothing, TRAIN + " --learning-rate 0.1", 2,
@@ -620,6 +640,7 @@ CONTROLS = [
     f"{RESUME}",
     f"{EVALUATE}",
     f"{SHOW}",
+    f"{REPORT}",
     f"{GRADCHECK}",
     "show 0 --data-dir {w}/unchanged-full",
 ]

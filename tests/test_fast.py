@@ -22,7 +22,7 @@ import pytest
 from purenet import fast
 from purenet.fast import (FastNet, batch_gradients, dense_grads, lit_pixels, momentum_step_,
                           pixel_column, pixel_columns, predict_labels, predict_probabilities,
-                          sparse_x)
+                          predict_with_confidence, sparse_x)
 from purenet.matrix import argmax, flatten, madd, msub, mscale
 from purenet.mnist import X_OF_PIXEL, load_mnist, to_vector
 from purenet.network import Params, backward, forward, he_init, one_hot, predict
@@ -164,6 +164,17 @@ def test_predictions_equal_network_predict(digits):
     fast_p = predict_probabilities(params, images)
     assert relative_error(flatten(fast_p), flatten(plain_p)) < TOLERANCE
     assert predict_labels(params, images) == [argmax(p) for p in plain_p]
+
+
+def test_predict_with_confidence_is_the_label_and_its_probability(digits):
+    images, _ = digits
+    params = trained_params((784, 6, 10), seed=2)
+    predicted, p_predicted = predict_with_confidence(params, images)
+    P = predict_probabilities(params, images)
+    assert predicted == predict_labels(params, images)
+    assert p_predicted == [p[k] for p, k in zip(P, predicted)]       # the same floats, exactly
+    assert p_predicted == [max(p) for p in P]
+    assert all(0.1 < p <= 1 for p in p_predicted)                      # the largest of 10
 
 
 def test_fast_net_round_trips_the_parameters_exactly():

@@ -1,7 +1,9 @@
 """model_io.py: the model file reads back bit for bit, is written atomically,
 and every kind of bad file is refused with a one-line ModelError naming it."""
 
+import copy
 import json
+import math
 import os
 
 import pytest
@@ -362,3 +364,159 @@ def test_a_one_unit_network_round_trips_with_the_published_constants(tmp_path):
         document = json.load(f)
     assert (document["format"], document["format_version"]) == (FORMAT, FORMAT_VERSION)
     assert load_model(path).params == Params(W1=[[0.5]], b1=[0.0], W2=[[1.0]], b2=[0.0])
+
+
+# --- stored test predictions ----------------------------------------------------
+# A 4-3-2 network "classifies" three 4-pixel images; the model file keeps its
+# answers with digests of the weights and of the images, for purenet report.
+
+IMAGES = [bytes([0, 255, 10, 0]), bytes([9, 0, 200, 7]), bytes([0, 128, 90, 33])]
+LABELS = [1, 0, 1]
+
+
+def with_predictions() -> Model:
+    model = small_model()
+    model.test_predictions = model_io.stored_predictions(
+        model.params, IMAGES, LABELS, [1, 0, 0], [0.75, 0.5, 1 / 3])
+    return model
+
+
+def nudged(params: Params, name: str) -> Params:
+    """params with the first number of W1, b1, W2 or b2 moved by one ulp."""
+    changed = copy.deepcopy(params)
+    values = getattr(changed, name)
+    row = values[0] if isinstance(values[0], list) else values
+    row[0] = math.nextafter(row[0], math.inf)
+    return changed
+
+
+def test_stored_predictions_read_back_exactly_and_come_last(tmp_path):
+    path = str(tmp_path / "model.json")
+    model = with_predictions()
+    save_model(path, model)
+    loaded = load_model(path)
+    assert loaded.test_predictions == model.test_predictions
+    assert bits(loaded.test_predictions.p_predicted) == bits([0.75, 0.5, 1 / 3])
+    assert as_document(loaded) == as_document(model)
+    with open(path) as f:
+        document = json.load(f)
+    assert list(document)[-1] == "test_predictions"
+    assert list(document["test_predictions"]) == ["data_sha256", "params_sha256",
+                                                  "predicted", "p_predicted"]
+
+
+def test_params_digest_is_the_same_after_a_round_trip(tmp_path):
+    path = str(tmp_path / "model.json")
+    model = small_model()
+    save_model(path, model)
+    assert model_io.params_sha256(load_model(path).params) == model_io.params_sha256(model.params)
+    assert model_io.params_sha256(model.params) == model_io.params_sha256(copy.deepcopy(model.params))
+
+
+@pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
+def test_params_digest_changes_when_one_number_moves_one_ulp(name):
+    params = small_model().params
+    assert model_io.params_sha256(nudged(params, name)) != model_io.params_sha256(params)
+
+
+def test_params_digest_tells_minus_zero_from_zero_and_shapes_apart():
+    params = Params(W1=[[0.0, 1.0]], b1=[0.0], W2=[[1.0], [2.0]], b2=[0.0, 0.0])
+    minus = copy.deepcopy(params)
+    minus.b1 = [-0.0]
+    assert model_io.params_sha256(minus) != model_io.params_sha256(params)
+    # the same numbers in the same order, but a 1-2-1 network instead of a 2-1-2 one
+    other = Params(W1=[[0.0], [1.0]], b1=[0.0, 1.0], W2=[[2.0, 0.0]], b2=[0.0])
+    assert model_io.params_sha256(other) != model_io.params_sha256(params)
+
+
+def test_data_digest_changes_with_one_pixel_or_one_label():
+    digest = model_io.data_sha256(IMAGES, LABELS)
+    assert model_io.data_sha256(list(IMAGES), list(LABELS)) == digest
+    assert len(digest) == 64 and int(digest, 16) >= 0
+    one_pixel = [IMAGES[0], bytes([9, 0, 201, 7]), IMAGES[2]]
+    assert model_io.data_sha256(one_pixel, LABELS) != digest
+    assert model_io.data_sha256(IMAGES, [1, 0, 2]) != digest
+    assert model_io.data_sha256(IMAGES[:2], LABELS[:2]) != digest
+
+
+def test_reuse_problem_says_when_the_predictions_are_not_the_models_own():
+    model = with_predictions()
+    assert model_io.reuse_problem(model, IMAGES, LABELS) is None
+    assert model_io.reuse_problem(small_model(), IMAGES, LABELS) == \
+        "holds no stored test predictions"
+    assert "of 3 images, not of these 2" in model_io.reuse_problem(model, IMAGES[:2], LABELS[:2])
+    edited = Model(params=nudged(model.params, "b2"), test_predictions=model.test_predictions)
+    assert "other weights" in model_io.reuse_problem(edited, IMAGES, LABELS)
+    assert "other test images" in model_io.reuse_problem(model, IMAGES, [1, 0, 0])
+
+
+def test_a_file_without_test_predictions_still_loads(tmp_path):
+    document = json.loads(model_io.to_json_text(model_io.model_document(with_predictions())))
+    del document["test_predictions"]
+    assert load_model(write_document(tmp_path / "m.json", document)).test_predictions is None
+    document["test_predictions"] = None
+    assert load_model(write_document(tmp_path / "m.json", document)).test_predictions is None
+
+
+def predictions_document():
+    return json.loads(model_io.to_json_text(model_io.model_document(with_predictions())))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t["predicted"].pop(), "holds 2 predicted digits but 3 probabilities"),
+    (lambda t: t["p_predicted"].append(0.5), "holds 3 predicted digits but 4 probabilities"),
+    (lambda t: t["predicted"].__setitem__(1, 2), "predicted[1] is 2, not a class 0..1"),
+    (lambda t: t["predicted"].__setitem__(0, -1), "predicted[0] is -1, not a class 0..1"),
+    (lambda t: t["predicted"].__setitem__(2, 1.0), "predicted[2] is 1.0, not a class 0..1"),
+    (lambda t: t["predicted"].__setitem__(2, True), "predicted[2] is True, not a class 0..1"),
+    (lambda t: t["p_predicted"].__setitem__(0, 1.5), "p_predicted[0] is 1.5, not a probability in [0, 1]"),
+    (lambda t: t["p_predicted"].__setitem__(1, -0.25), "p_predicted[1] is -0.25, not a probability"),
+    (lambda t: t["p_predicted"].__setitem__(2, "0.5"), "p_predicted[2] is '0.5', not a probability"),
+    (lambda t: t["p_predicted"].__setitem__(2, None), "p_predicted[2] is None, not a probability"),
+    (lambda t: t.update(predicted=3), "test_predictions.predicted is not a list"),
+    (lambda t: t.pop("p_predicted"), "test_predictions.p_predicted is missing"),
+    (lambda t: t.pop("data_sha256"), "test_predictions.data_sha256 is missing"),
+    (lambda t: t.update(params_sha256="abc"), "params_sha256 is 'abc', not a SHA-256 digest"),
+    (lambda t: t.update(data_sha256=None), "data_sha256 is None, not a SHA-256 digest"),
+])
+def test_damaged_test_predictions_are_refused(tmp_path, change, message):
+    document = predictions_document()
+    change(document["test_predictions"])
+    assert message in load_error(write_document(tmp_path / "m.json", document))
+
+
+def test_test_predictions_that_are_not_an_object(tmp_path):
+    document = predictions_document()
+    document["test_predictions"] = [1, 0, 0]
+    assert '"test_predictions" must be a JSON object or null' in \
+        load_error(write_document(tmp_path / "m.json", document))
+
+
+def test_infinite_p_in_the_file_is_refused(tmp_path):
+    path = tmp_path / "m.json"
+    text = json.dumps(predictions_document()).replace("0.75", "1e999")
+    path.write_text(text)
+    assert "p_predicted[0] is inf, not a probability in [0, 1]" in load_error(path)
+
+
+def test_whole_number_probabilities_load_as_floats(tmp_path):
+    document = predictions_document()
+    document["test_predictions"]["p_predicted"] = [1, 0, 0.5]
+    loaded = load_model(write_document(tmp_path / "m.json", document))
+    assert [type(p) for p in loaded.test_predictions.p_predicted] == [float] * 3
+
+
+@pytest.mark.parametrize("predicted, p_predicted, message", [
+    ([1, 0], [0.75, 0.5, 0.25], "holds 2 predicted digits but 3 probabilities"),
+    ([1, 0, 5], [0.75, 0.5, 0.25], "predicted[2] is 5, not a class 0..1"),
+    ([1, 0, 0], [0.75, float("nan"), 0.25], "p_predicted[1] is nan, not a probability"),
+])
+def test_damaged_test_predictions_are_not_written(tmp_path, predicted, p_predicted, message):
+    path, old = saved_old_file(tmp_path)
+    model = with_predictions()
+    model.test_predictions.predicted = predicted
+    model.test_predictions.p_predicted = p_predicted
+    with pytest.raises(ModelError, match=r"model\.json: not written: ") as caught:
+        save_model(path, model)
+    assert message in str(caught.value)
+    assert_untouched(tmp_path, path, old)

@@ -108,7 +108,8 @@ def fill_of(cell):
 
 def test_mistakes_are_the_most_confident_wrong_predictions(test_set, predictions):
     P, predicted = predictions
-    found = rep.most_confident_mistakes(test_set, P, predicted, 30)
+    p_predicted = [p[k] for p, k in zip(P, predicted)]
+    found = rep.most_confident_mistakes(test_set, predicted, p_predicted, 30)
     wrong = [i for i in range(N_TEST) if predicted[i] != test_set.labels[i]]
     assert len(wrong) > 30                      # an untrained net: plenty to choose from
     assert len(found) == 30
@@ -122,8 +123,7 @@ def test_mistakes_are_the_most_confident_wrong_predictions(test_set, predictions
 
 def test_mistakes_tie_break_by_test_position():
     test = Dataset([bytes([k]) for k in range(4)], [0, 0, 0, 1], 1, 1)
-    P = [[0.2, 0.8], [0.2, 0.8], [0.9, 0.1], [0.2, 0.8]]
-    found = rep.most_confident_mistakes(test, P, [1, 1, 0, 1], 5)
+    found = rep.most_confident_mistakes(test, [1, 1, 0, 1], [0.8, 0.8, 0.9, 0.8], 5)
     assert [m.index for m in found] == [0, 1]
 
 
@@ -284,7 +284,8 @@ def picture_cells(ws, top, left, side=28):
 def test_mistakes_drawn_in_grey(wb, test_set, predictions):
     ws = wb["Mistakes"]
     P, predicted = predictions
-    found = rep.most_confident_mistakes(test_set, P, predicted, 30)
+    p_predicted = [p[k] for p, k in zip(P, predicted)]
+    found = rep.most_confident_mistakes(test_set, predicted, p_predicted, 30)
     firsts = [c for c in cells_by_text(ws, found[0].true)
               if c.number_format == '"true "0']
     top, left = firsts[0].row, firsts[0].column

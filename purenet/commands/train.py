@@ -7,7 +7,11 @@ Files written in ``--out DIR``:
                       ``--resume DIR`` continues from it and ends with
                       exactly the weights an uninterrupted run would have
     model.json        at the end: the trained weights, hyper-parameters,
-                      per-epoch history and test-set results
+                      per-epoch history and test-set results, and the
+                      digit predicted for each test image with its
+                      probability (``test_predictions``, model_io.py),
+                      which ``purenet report`` reuses instead of
+                      classifying the 10,000 images again
     report.xlsx       with --report, at the end: the training report
                       workbook of ``purenet report`` (needs openpyxl)
 
@@ -34,9 +38,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import metrics
 from ..errors import DataError, ModelError, TrainingDiverged, UsageError
-from ..fast import FastNet, predict_labels
+from ..fast import FastNet, predict_with_confidence
 from ..mnist import FILES, Dataset, load_mnist
-from ..model_io import Model, load_model, save_model
+from ..model_io import Model, load_model, save_model, stored_predictions
 from ..parallel import make_engine
 from ..progress import ProgressLine, format_duration
 from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
@@ -352,16 +356,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.close()  # stops the worker processes, however the loop ended
 
+    # One pass over the test set gives the metrics printed now and the
+    # answers a report needs later (stored in the model, see model_io.py).
+    params = state.net.to_params()
     started = time.perf_counter()
-    predicted = predict_labels(state.net.to_params(), test_data.images)
+    predicted, p_predicted = predict_with_confidence(params, test_data.images)
     report = metrics.classification_report(test_data.labels, predicted, n_out)
     test = {"accuracy": report.accuracy, "macro_f1": report.macro.f1,
             "seconds": time.perf_counter() - started}
-    model = Model(params=state.net.to_params(),
+    model = Model(params=params,
                   hyperparameters={**hyperparameters, "test": test,
                                    "train_seconds": sum(e["seconds"] for e in state.history),
                                    "python": sys.version.split()[0]},
-                  history=state.history)
+                  history=state.history,
+                  test_predictions=stored_predictions(params, test_data.images,
+                                                      test_data.labels, predicted, p_predicted))
     save_model(os.path.join(out, MODEL), model)
     print(f"\nTest set ({len(test_data):,} images):")
     print(metrics.format_report(report))

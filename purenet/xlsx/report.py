@@ -10,8 +10,11 @@
                    training changed them, drawn
 
 The network predicts, for each test image x (x_j = pixel_j / 255), the
-probabilities p = softmax(z2) and the digit argmax_k p_k (fast.py).  From
-the true and predicted digits, metrics.py computes
+probabilities p = softmax(z2) and the digit k = argmax_k p_k, with its
+probability p_k (fast.predict_with_confidence; purenet train stores both
+in the model file, and purenet report reuses them when they are the
+model's own, see model_io.py).  From the true and predicted digits,
+metrics.py computes
 
     C[i,j]        test images of digit i predicted as j (rows true, columns predicted)
     support_k     = sum_j C[k,j]      predicted_k = sum_i C[i,k]
@@ -61,8 +64,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from ..fast import predict_probabilities
-from ..matrix import Matrix, Vector, argmax
+from ..fast import predict_with_confidence
+from ..matrix import Matrix, Vector
 from ..metrics import Report, classification_report
 from ..mnist import Dataset, N_CLASSES
 from ..model_io import Model
@@ -131,19 +134,29 @@ class Findings:
 
 
 def examine(model: Model, test: Dataset, n_mistakes: int = N_MISTAKES) -> Findings:
-    """Classify every test image once; metrics and mistakes both come from these p's."""
-    P = predict_probabilities(model.params, test.images)
-    predicted = [argmax(p) for p in P]
+    """Classify every test image once, and find what the report shows."""
+    predicted, p_predicted = predict_with_confidence(model.params, test.images)
+    return findings_of(test, predicted, p_predicted, n_mistakes)
+
+
+def findings_of(test: Dataset, predicted: Sequence[int], p_predicted: Sequence[float],
+                n_mistakes: int = N_MISTAKES) -> Findings:
+    """Metrics from the predicted digits, mistakes ranked by their p_predicted.
+
+    These two lists are all the report needs of the network's answers, so
+    answers stored at the end of training give the same workbook, byte for
+    byte, as classifying the images again.
+    """
     report = classification_report(test.labels, predicted, N_CLASSES)
-    return Findings(report, most_confident_mistakes(test, P, predicted, n_mistakes))
+    return Findings(report, most_confident_mistakes(test, predicted, p_predicted, n_mistakes))
 
 
-def most_confident_mistakes(test: Dataset, P: Sequence[Vector], predicted: Sequence[int],
-                            n: int) -> List[Mistake]:
+def most_confident_mistakes(test: Dataset, predicted: Sequence[int],
+                            p_predicted: Sequence[float], n: int) -> List[Mistake]:
     """The n wrong predictions with the largest p_predicted, surest first."""
     wrong = [i for i, (label, guess) in enumerate(zip(test.labels, predicted)) if label != guess]
-    wrong.sort(key=lambda i: (-P[i][predicted[i]], i))
-    return [Mistake(i, test.images[i], test.labels[i], predicted[i], P[i][predicted[i]])
+    wrong.sort(key=lambda i: (-p_predicted[i], i))
+    return [Mistake(i, test.images[i], test.labels[i], predicted[i], p_predicted[i])
             for i in wrong[:n]]
 
 
