@@ -12,8 +12,8 @@ consecutive runs of the examples in stage 1 and consecutive groups of the
 lit pixels in stage 2.  For B = 128 and N = 2:
 
     stage 1   examples 0..63 -> main          examples 64..127 -> worker 1
-    stage 2   lit pixels 12..406 -> main      lit pixels 407..771 -> worker 1
-              (the split that gives each about the same number of terms)
+    stage 2   the first lit pixels -> main    the rest -> worker 1
+              (cut where each side gets about the same number of terms)
 
 Between the stages every process needs every example's dz1, so the
 worker sends its H, dZ2 and dZ1 to the main process, which sends all of
@@ -37,9 +37,10 @@ What crosses a pipe per step: gradients and per-example vectors as
 float64 bytes (array('d'), never pickled lists), never weights.
 
     main -> worker    the batch (example indices), eta, mu
-    worker -> main    its examples' h, dz2, dz1 (64 x 1,034 numbers)
+    worker -> main    its examples' L, h, dz2, dz1 (64 x 1,035 numbers)
     main -> worker    every example's dz1 (128 x 512 numbers)
-    worker -> main    its group's columns of dW1 (about 310 x 512 numbers)
+    worker -> main    its group's columns of dW1 (a batch of 128 MNIST
+                      images lights 500 to 570 pixels: half of them x 512)
     main -> worker    the other columns, db1, dW2, db2
 
 The weights cross once, when a worker starts at the first step: fork
