@@ -2,12 +2,19 @@
 
 import gzip
 import os
+import signal
 import struct
 from pathlib import Path
 
 import pytest
 
 from purenet.mnist import BUNDLED_DIR, FILES
+
+# Several tests press Ctrl-C (SIGINT) on a run.  A shell starts background
+# jobs with SIGINT ignored, and an ignored signal stays ignored in every
+# child; Python's own handler here is reset to the default in each child
+# it starts, so the tests behave the same however pytest was launched.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="module")
