@@ -446,7 +446,7 @@ def _check_predictions(stored: Dict[str, Any], n_out: int) -> None:
         raise ValueError(f"test_predictions holds {len(predicted)} predicted digits "
                          f"but {len(p_predicted)} probabilities p_predicted")
     for n, k in enumerate(predicted):
-        if not (_is_whole(k) and k < n_out):
+        if not (is_whole(k) and k < n_out):
             raise ValueError(f"test_predictions.predicted[{n}] is {k!r}, "
                              f"not a class 0..{n_out - 1}")
     for n, p in enumerate(p_predicted):
@@ -455,5 +455,6 @@ def _check_predictions(stored: Dict[str, Any], n_out: int) -> None:
                              "not a probability in [0, 1]")
 
 
-def _is_whole(value: Any) -> bool:
+def is_whole(value: Any) -> bool:
+    """A whole number >= 0 read from JSON: an int, and not a bool (JSON true and false)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -40,7 +40,7 @@ from .. import metrics
 from ..errors import DataError, ModelError, TrainingDiverged, UsageError
 from ..fast import FastNet, predict_with_confidence
 from ..mnist import FILES, Dataset, load_mnist
-from ..model_io import Model, load_model, save_model, stored_predictions
+from ..model_io import Model, is_whole, load_model, save_model, stored_predictions
 from ..parallel import make_engine
 from ..progress import ProgressLine, format_duration
 from ..train import (SCHEDULES, TrainConfig, TrainState, accuracy, new_state,
@@ -105,10 +105,6 @@ def training_state_dict(state: TrainState) -> Dict[str, Any]:
 
 def is_finite_number(a: Any) -> bool:
     return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
-
-
-def is_whole(a: Any) -> bool:
-    return isinstance(a, int) and not isinstance(a, bool) and a >= 0
 
 
 def restore_state(model: Model, path: str) -> TrainState:
