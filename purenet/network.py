@@ -92,6 +92,23 @@ class Trace:
     L: float
 
 
+@dataclass
+class Backward:
+    """Every intermediate of one example's backward pass, in the order it is computed."""
+    dz2: Vector
+    dW2: Matrix
+    db2: Vector
+    dh: Vector
+    dz1: Vector
+    dW1: Matrix
+    db1: Vector
+
+    @property
+    def grads(self) -> "Grads":
+        """dL/dW1, dL/db1, dL/dW2, dL/db2 of this example, as Params."""
+        return Grads(W1=self.dW1, b1=self.db1, W2=self.dW2, b2=self.db2)
+
+
 # --- the pieces -------------------------------------------------------------
 
 def relu(z: Vector) -> Vector:
@@ -192,8 +209,8 @@ def predict(params: Params, x: Vector) -> Vector:
 
 # --- backward, short form ---------------------------------------------------
 
-def backward_one(params: Params, t: Trace) -> Grads:
-    """The gradients of one example's L, by the short form in the docstring."""
+def backward_one(params: Params, t: Trace) -> Backward:
+    """One example's backward pass by the short form in the docstring, every step kept."""
     dz2 = sub(t.p, t.y)
     dW2 = outer(dz2, t.h)
     db2 = dz2
@@ -201,7 +218,7 @@ def backward_one(params: Params, t: Trace) -> Grads:
     dz1 = hadamard(dh, relu_step(t.z1))
     dW1 = outer(dz1, t.x)
     db1 = dz1
-    return Grads(W1=dW1, b1=db1, W2=dW2, b2=db2)
+    return Backward(dz2=dz2, dW2=dW2, db2=db2, dh=dh, dz1=dz1, dW1=dW1, db1=db1)
 
 
 def mean_grads(grads: Sequence[Grads]) -> Grads:
@@ -219,7 +236,7 @@ def mean_grads(grads: Sequence[Grads]) -> Grads:
 
 def backward(params: Params, traces: Sequence[Trace]) -> Grads:
     """dL/dW1, dL/db1, dL/dW2, dL/db2 of the mini-batch's mean loss."""
-    return mean_grads([backward_one(params, t) for t in traces])
+    return mean_grads([backward_one(params, t).grads for t in traces])
 
 
 def sgd_step(params: Params, grads: Grads, lr: float) -> Params:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import purenet.xlsx  # noqa: F401  (first: it makes openpyxl use its standard-library XML writer)
 from purenet.mnist import BUNDLED_DIR, FILES
 
 # Several tests press Ctrl-C (SIGINT) on a run.  A shell starts background

@@ -205,12 +205,29 @@ def test_forward_on_the_hand_worked_net():
 
 
 def test_backward_on_the_hand_worked_net():
+    # p = [a, 1 - a], y = [0, 1], h = [1, 0], z1 = [1, -1], x = [2, 1]
     params = hand_params()
-    g = backward_one(params, forward_one(params, X_HAND, Y_HAND))
-    assert g.W2 == [pytest.approx([a, 0.0], abs=1e-15), pytest.approx([-a, 0.0], abs=1e-15)]
-    assert g.b2 == pytest.approx([a, -a], abs=1e-15)
-    assert g.W1 == [pytest.approx([4 * a, 2 * a], abs=1e-14), [0.0, 0.0]]
-    assert g.b1 == pytest.approx([2 * a, 0.0], abs=1e-15)
+    b = backward_one(params, forward_one(params, X_HAND, Y_HAND))
+    assert b.dz2 == pytest.approx([a, -a], abs=1e-15)              # p - y
+    assert b.dW2 == [pytest.approx([a, 0.0], abs=1e-15), pytest.approx([-a, 0.0], abs=1e-15)]
+    assert b.db2 == b.dz2
+    assert b.dh == pytest.approx([2 * a, a], abs=1e-15)            # W2^T dz2
+    assert b.dz1 == pytest.approx([2 * a, 0.0], abs=1e-15)         # dh * [z1 > 0]
+    assert b.dW1 == [pytest.approx([4 * a, 2 * a], abs=1e-14), [0.0, 0.0]]
+    assert b.db1 == b.dz1
+    assert b.grads == Params(W1=b.dW1, b1=b.db1, W2=b.dW2, b2=b.db2)
+
+
+def test_the_relu_passes_no_gradient_where_z1_is_exactly_0():
+    # [z1 > 0] is 0 at z1 = 0: with b1[0] = -1, z1 = [0, -1] and dz1 must be [0, 0]
+    # although dh is not 0 there.
+    params = hand_params()
+    params.b1 = [-1.0, -4.0]
+    t = forward_one(params, X_HAND, Y_HAND)
+    assert t.z1 == [0.0, -1.0]
+    b = backward_one(params, t)
+    assert b.dh[0] != 0.0
+    assert b.dz1 == [0.0, 0.0]
 
 
 def test_predict_equals_the_forward_p():
@@ -224,7 +241,7 @@ def test_batch_loss_and_gradient_are_the_means_of_the_examples():
     traces = forward(params, X, Y)
     assert mean_loss(traces) == pytest.approx((traces[0].L + traces[1].L) / 2, abs=1e-15)
     g = backward(params, traces)
-    g0, g1 = (backward_one(params, t) for t in traces)
+    g0, g1 = (backward_one(params, t).grads for t in traces)
     for i in range(2):
         assert g.b1[i] == pytest.approx((g0.b1[i] + g1.b1[i]) / 2, abs=1e-15)
         assert g.b2[i] == pytest.approx((g0.b2[i] + g1.b2[i]) / 2, abs=1e-15)
@@ -258,7 +275,7 @@ def test_check_shapes_names_the_mismatch():
 
 def test_sgd_step_returns_new_params_and_mutates_nothing():
     params = hand_params()
-    grads = backward_one(params, forward_one(params, X_HAND, Y_HAND))
+    grads = backward_one(params, forward_one(params, X_HAND, Y_HAND)).grads
     before = copy.deepcopy((params, grads))
     new = sgd_step(params, grads, lr=0.1)
     assert (params, grads) == before
@@ -278,5 +295,5 @@ def test_sgd_step_returns_new_params_and_mutates_nothing():
 def test_an_sgd_step_lowers_the_loss_of_the_hand_worked_example():
     params = hand_params()
     t = forward_one(params, X_HAND, Y_HAND)
-    after = forward_one(sgd_step(params, backward_one(params, t), lr=0.1), X_HAND, Y_HAND)
+    after = forward_one(sgd_step(params, backward_one(params, t).grads, lr=0.1), X_HAND, Y_HAND)
     assert after.L < t.L

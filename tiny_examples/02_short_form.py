@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tiny_net  # noqa: E402
 from tiny_net import fmt, print_matrix  # noqa: E402
-from purenet.matrix import matvec, transpose  # noqa: E402
 from purenet.network import backward_one, forward_one, relu_step, sgd_step  # noqa: E402
 
 LEARNING_RATE = 0.1
@@ -39,7 +38,7 @@ LEARNING_RATE = 0.1
 def main() -> None:
     params = tiny_net.params()
     t = forward_one(params, tiny_net.x, tiny_net.y)
-    g = backward_one(params, t)
+    b = backward_one(params, t)   # every step of the backward pass
 
     print("From the forward pass (example 01)")
     print(f"  x  = {fmt(t.x)}")
@@ -51,31 +50,29 @@ def main() -> None:
     print()
 
     print("dz2 = p - y   (negative for the true class: raise its logit; positive otherwise)")
-    print(f"  dz2 = {fmt(g.b2)}")
+    print(f"  dz2 = {fmt(b.dz2)}")
     print()
     print("dW2 = dz2 h^T")
-    print_matrix("dW2", g.W2)
+    print_matrix("dW2", b.dW2)
     print("  column 1 is zero because h[1] = 0: that weight had no effect on L")
-    print(f"db2 = dz2 = {fmt(g.b2)}")
+    print(f"db2 = dz2 = {fmt(b.db2)}")
     print()
 
-    # backward_one keeps dh to itself; this is its line, repeated for display.
-    dh = matvec(transpose(params.W2), g.b2)
     print("dh = W2^T dz2   (each hidden unit collects blame from both logits)")
-    print(f"  dh = {fmt(dh)}")
+    print(f"  dh = {fmt(b.dh)}")
     print()
     print("dz1 = dh * [z1 > 0]")
     print(f"  [z1 > 0] = {fmt(relu_step(t.z1))}")
-    print(f"  dz1      = {fmt(g.b1)}")
+    print(f"  dz1      = {fmt(b.dz1)}")
     print("  unit 1 is off (z1[1] < 0), so its gradient stops here")
     print()
     print("dW1 = dz1 x^T")
-    print_matrix("dW1", g.W1)
+    print_matrix("dW1", b.dW1)
     print("  row 1 is zero: the weights into the off unit cannot change L (for now)")
-    print(f"db1 = dz1 = {fmt(g.b1)}")
+    print(f"db1 = dz1 = {fmt(b.db1)}")
     print()
 
-    new = sgd_step(params, g, LEARNING_RATE)
+    new = sgd_step(params, b.grads, LEARNING_RATE)
     after = forward_one(new, tiny_net.x, tiny_net.y)
     print(f"One SGD step, theta <- theta - {LEARNING_RATE} * dL/dtheta:")
     print(f"  p[0] (the true class) {t.p[0]:.6f} -> {after.p[0]:.6f}")

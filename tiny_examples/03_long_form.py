@@ -69,7 +69,7 @@ def main() -> None:
             print_matrix(name, J[name])
     print()
 
-    short = backward_one(params, t)
+    short = backward_one(params, t).grads
     worst, _ = max_relative_error(long_.grads, short)
     print(f"The long form built {total_entries(sizes)} entries in all.")
     print(f"dL/dz2 = {[round(v, 6) for v in J['dL/dz2'][0]]}, which is p - y "

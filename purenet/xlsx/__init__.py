@@ -11,9 +11,17 @@ only by the commands that write workbooks, so the rest of purenet runs on
 the standard library alone.
 """
 
+import os
 import sys
 
 OPENPYXL_VERSION = "3.1.5"  # pinned: another version writes other bytes
+
+# openpyxl picks its XML writer once, when it is first imported: lxml's if
+# lxml is installed, else the standard library's.  The two write the same
+# workbook as different bytes, and lxml's writes a formula cell in a form
+# book.py's cached values do not fit.  So this package always asks for the
+# standard library's, before anything of it imports openpyxl.
+os.environ["OPENPYXL_LXML"] = "False"
 
 
 def require_openpyxl(what: str) -> None:
@@ -27,6 +35,9 @@ def require_openpyxl(what: str) -> None:
     except ImportError:
         raise PurenetError(f"writing {what} needs openpyxl: pip install 'openpyxl=={OPENPYXL_VERSION}' "
                            "(or pip install 'purenet[xlsx]')") from None
+    if openpyxl.LXML:
+        raise PurenetError("openpyxl was imported before purenet.xlsx and chose lxml's XML "
+                           "writer; import purenet.xlsx first (or set OPENPYXL_LXML=False)")
     if openpyxl.__version__ != OPENPYXL_VERSION:
         print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
               f"{what} will differ byte for byte from what the pinned version writes",

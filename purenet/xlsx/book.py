@@ -55,8 +55,8 @@ dated ``ZIP_TIME`` and compressed the same way, so the same cells give the
 same bytes on every run and every Python 3.9-3.13 (whether the numbers in
 them are the same is up to the code that computed them).  That holds for
 the pinned ``OPENPYXL_VERSION`` with openpyxl's standard-library XML writer
-(lxml serialises differently, so this module turns it off before openpyxl
-is imported).
+(lxml serialises differently, so the package's ``__init__`` turns it off
+before openpyxl is imported).
 
 A workbook that needs other kinds of cell than ``KINDS`` makes its own
 ``Kind``; everything else here is independent of what the numbers mean.
@@ -65,7 +65,6 @@ A workbook that needs other kinds of cell than ``KINDS`` makes its own
 import datetime
 import io
 import math
-import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -73,19 +72,20 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..atomic import write_bytes_atomic
 
-# openpyxl reads this once, at import: with lxml installed it would write the
-# same workbook as different bytes.
-os.environ.setdefault("OPENPYXL_LXML", "False")
+import openpyxl
+from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.page import PageMargins
 
-import openpyxl  # noqa: E402  (after the switch above, on purpose)
-from openpyxl.chart import LineChart, Reference  # noqa: E402
-from openpyxl.chart.series import SeriesLabel  # noqa: E402
-from openpyxl.comments import Comment  # noqa: E402
-from openpyxl.formatting.rule import ColorScaleRule  # noqa: E402
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: E402
-from openpyxl.utils import get_column_letter  # noqa: E402
-from openpyxl.worksheet.hyperlink import Hyperlink  # noqa: E402
-from openpyxl.worksheet.page import PageMargins  # noqa: E402
+if openpyxl.LXML:
+    # openpyxl was imported before this package could choose its writer (see __init__).
+    raise ImportError("openpyxl was imported before purenet.xlsx and chose lxml's XML writer, "
+                      "whose bytes differ; import purenet.xlsx first (or set OPENPYXL_LXML=False)")
 
 FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)          # the earliest date a zip entry can carry

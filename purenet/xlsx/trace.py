@@ -65,7 +65,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from ..gradcheck import kink_free_batch, numerical_grads
 from ..jacobian import LongForm, long_form_one
 from ..matrix import Matrix, Vector
-from ..network import (Grads, Params, Sizes, Trace, backward, backward_one, forward, softmax_parts,
+from ..network import (Backward, Grads, Params, Sizes, Trace, backward, backward_one, forward, softmax_parts,
                        he_init, mean_loss, one_hot, relu_step, sgd_step)
 from .book import (CHECK, GRADIENT, INPUT, INTERMEDIATE, JACOBIAN, PARAMETER, UPDATE, Area,
                    Block, Book, Formula, Ref, Sheet, write_start)
@@ -115,8 +115,7 @@ class Step:
     X: List[Vector]
     Y: List[Vector]
     traces: List[Trace]
-    per_example: List[Grads]    # backward_one of each example
-    dh: List[Vector]            # dL/dh of each example
+    per_example: List[Backward]  # backward_one of each example: dz2, dW2, db2, dh, dz1, dW1, db1
     grads: Grads                # backward: the mean of per_example
     new_params: Params          # sgd_step
 
@@ -128,11 +127,8 @@ class Step:
 def take_step(params: Params, X: List[Vector], Y: List[Vector], lr: float) -> Step:
     traces = forward(params, X, Y)
     per_example = [backward_one(params, t) for t in traces]
-    # backward_one keeps dh = W2^T dz2 to itself; the long form's dL/dh is the same
-    # vector (up to rounding in the last digit).
-    dh = [long_form_one(params, t).jacobians["dL/dh"][0] for t in traces]
     grads = backward(params, traces)
-    return Step(params, X, Y, traces, per_example, dh, grads, sgd_step(params, grads, lr))
+    return Step(params, X, Y, traces, per_example, grads, sgd_step(params, grads, lr))
 
 
 def tiny_example(settings: Settings) -> Tuple[Params, List[Vector], List[Vector]]:
@@ -394,21 +390,21 @@ def write_short_form(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, F: Forw
         "dz2 is dL/dz2.  The softmax Jacobian p_i (delta_ij - p_j) times dL/dp = -y / p "
         "collapses to this (long_form.xlsx multiplies it out).", GRADIENT, rows,
         numbered("dz2", n_out),
-        lambda b, k: Formula(f"={r(F.p.at(b, k))}-{r(Yb.at(b, k))}", g[b].b2[k]))
+        lambda b, k: Formula(f"={r(F.p.at(b, k))}-{r(Yb.at(b, k))}", g[b].dz2[k]))
     W2_rows, W2_cols = weight_labels("W2", sizes)
     dW2s = [sheet.block(
         each("dW2", b), f"dW2 = dz2 h^T{'' if B == 1 else f' for example {b + 1}'}: "
         "dW2[k,j] = dz2_k h_j",
         "dW2 is dL/dW2, the outer product dz2 h^T.\nW2[k,j] enters z2_k multiplied by h_j, so "
         "dL/dW2[k,j] = dz2_k h_j.", GRADIENT, W2_rows, W2_cols,
-        lambda k, j, b=b: Formula(f"={r(dz2.at(b, k))}*{r(F.h.at(b, j))}", g[b].W2[k][j]),
+        lambda k, j, b=b: Formula(f"={r(dz2.at(b, k))}*{r(F.h.at(b, j))}", g[b].dW2[k][j]),
         corner="dW2[k,j]", heatmap=True) for b in range(B)]
     dh = sheet.block(
         "dh", "dh = W2^T dz2: dh_j = W2[1,j] dz2_1 + ... (how L changes with h_j)",
         "dh is dL/dh.  h_j feeds every z2_k through W2[k,j], so "
         "dh_j = sum_k W2[k,j] dz2_k.", GRADIENT, rows, numbered("dh", n_hidden),
         lambda b, j: Formula("=" + "+".join(f"{r(P.W2.at(k, j))}*{r(dz2.at(b, k))}"
-                                            for k in range(n_out)), step.dh[b][j]))
+                                            for k in range(n_out)), g[b].dh[j]))
     mask = sheet.block(
         "[z1 > 0]", "the ReLU mask [z1 > 0]: 1 where z1_i > 0, else 0 (relu's derivative)",
         "The derivative of relu (network.relu_step), taken as 0 at z1_i = 0.", GRADIENT, rows,
@@ -419,14 +415,14 @@ def write_short_form(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, F: Forw
         "dz1", "dz1 = dh * [z1 > 0]: the gradient passes only where the unit was active",
         "dz1 is dL/dz1: dh times the mask, entry by entry.", GRADIENT, rows,
         numbered("dz1", n_hidden),
-        lambda b, i: Formula(f"={r(dh.at(b, i))}*{r(mask.at(b, i))}", g[b].b1[i]))
+        lambda b, i: Formula(f"={r(dh.at(b, i))}*{r(mask.at(b, i))}", g[b].dz1[i]))
     W1_rows, W1_cols = weight_labels("W1", sizes)
     dW1s = [sheet.block(
         each("dW1", b), f"dW1 = dz1 x^T{'' if B == 1 else f' for example {b + 1}'}: "
         "dW1[i,j] = dz1_i x_j",
         "dW1 is dL/dW1, the outer product dz1 x^T.\nW1[i,j] enters z1_i multiplied by x_j, so "
         "dL/dW1[i,j] = dz1_i x_j.", GRADIENT, W1_rows, W1_cols,
-        lambda i, j, b=b: Formula(f"={r(dz1.at(b, i))}*{r(Xb.at(b, j))}", g[b].W1[i][j]),
+        lambda i, j, b=b: Formula(f"={r(dz1.at(b, i))}*{r(Xb.at(b, j))}", g[b].dW1[i][j]),
         corner="dW1[i,j]", heatmap=True) for b in range(B)]
 
     grads = step.grads
