@@ -2,23 +2,46 @@
 
 Each subcommand lives in its own module under ``purenet/commands/`` and
 offers two functions: ``add_arguments(parser)`` and ``run(args) -> int``
-(the exit code).  This file only wires them together and turns the
-project's exceptions into one line on stderr:
+(the exit code).  This file only wires them together and turns every
+failure a user can cause into one line on stderr,
 
     purenet: error: <what went wrong>
 
-with exit code 1 (2 for a bad flag, as argparse does, and 130 for Ctrl-C).
-A bad flag is one line too: ``purenet train: error: argument --lr: ...``.
-``--debug`` shows the full traceback instead.
+with the exit code of ``EXIT_CODES``: 2 for a bad flag (as argparse does),
+1 for a bad file or a failed run; 128 + the signal's number for Ctrl-C
+(130), SIGTERM (143) and SIGHUP (129); 1 when standard output cannot be
+written (a full disk, a closed pipe).  A bad flag is one line too:
+``purenet train: error: argument --lr: ...``.  Any other exception is a
+bug in purenet and shows its traceback; ``--debug`` shows the traceback
+of the expected ones too.
 """
 
 import argparse
+import errno
 import importlib
 import importlib.util
+import os
 import sys
 from typing import List, Optional
 
-from .errors import PurenetError, UsageError
+from .commands import CommandError, UsageError
+from .commands._signals import Interrupted, stop_signals_interrupt
+from .jacobian import BudgetError
+from .mnist import DataError
+from .model_io import ModelError
+from .speed import WorkerFailed
+from .train import TrainingDiverged
+from .xlsx import WorkbookError
+
+# Every failure a user can cause, and the exit code it ends with.
+EXIT_CODES = {UsageError: 2, CommandError: 1, DataError: 1, ModelError: 1, TrainingDiverged: 1,
+              BudgetError: 1, WorkerFailed: 1, WorkbookError: 1}
+EXPECTED = tuple(EXIT_CODES)
+
+# What writing to standard output fails with when nobody can read it (a closed
+# pipe) or there is no room for it (a full disk or quota).
+STDOUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EFBIG,
+                 getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 # (name, module under purenet.commands, one-line help).  Modules are
 # imported only when their command runs, so a missing optional package
@@ -71,23 +94,38 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
-    except UsageError as e:
+        with stop_signals_interrupt():
+            code = args.run(args)
+            sys.stdout.flush()      # a full disk shows here, while it can still be reported
+        return code
+    except EXPECTED as e:
         if args.debug:
             raise
         print(f"purenet: error: {e}", file=sys.stderr)
-        return 2
-    except PurenetError as e:
-        if args.debug:
-            raise
-        print(f"purenet: error: {e}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        # The reader of our output went away (e.g. `| head`): not an error of ours.
-        sys.stderr.close()
-        return 0
-    except KeyboardInterrupt:
+        return _code_of(e)
+    except KeyboardInterrupt as e:
         if args.debug:
             raise
         print("purenet: interrupted", file=sys.stderr)
-        return 130
+        return e.exit_code if isinstance(e, Interrupted) else 130
+    except OSError as e:
+        if e.errno not in STDOUT_ERRNOS or e.filename is not None:
+            raise
+        _silence_stdout()
+        print(f"purenet: error: cannot write the output: {e.strerror}", file=sys.stderr)
+        return 1
+
+
+def _code_of(error: Exception) -> int:
+    """The exit code of the first class in EXIT_CODES that error is an instance of."""
+    return next(code for kind, code in EXIT_CODES.items() if isinstance(error, kind))
+
+
+def _silence_stdout() -> None:
+    """Point standard output at os.devnull, so that Python's last flush at exit cannot fail too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

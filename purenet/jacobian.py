@@ -39,9 +39,12 @@ network.py computes the same gradients with outer products instead.
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
-from .errors import BudgetError
 from .matrix import Matrix, Vector, diag, identity, matmul, reshape
 from .network import Grads, Params, Sizes, Trace, mean_grads, relu_step
+
+class BudgetError(MemoryError):
+    """The long form for these sizes would hold more entries than the budget allows."""
+
 
 DEFAULT_MAX_ENTRIES = 50_000_000
 

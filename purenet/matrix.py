@@ -32,7 +32,7 @@ shows up where it is made rather than as a wrong number later.
 
 The code is written for reading, not speed: each function is the formula
 above as a Python expression.  The training loop's faster kernels live in
-``fast.py`` and are tested against these.
+``purenet/speed`` and are tested against these.
 """
 
 from typing import Iterable, List, Sequence, Tuple

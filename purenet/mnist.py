@@ -26,8 +26,7 @@ pixel j sits at row j // cols, column j % cols.  The network's input is
 
     x_j = pixel_j / 255        j = 0 .. rows*cols - 1,  so x_j is in [0, 1]
 
-(``to_vector``).  Scaling keeps z1 = W1 x + b1 of order 1 with He
-initialisation; raw values up to 255 would make the first steps huge.
+(``network.to_vector``).
 
 Why images stay ``bytes`` until they are used (figures from
 ``benchmarks/bench_mnist.py``, Python 3.11, sizes from sys.getsizeof):
@@ -38,14 +37,14 @@ Why images stay ``bytes`` until they are used (figures from
                (8-byte pointers plus spare room), and each float object is
                24 B more: 6,936 + 784 x 24 = 25,752 B per image, so
                60,000 x 25,752 B = 1.55 GB.  Even with the 256 possible
-               values shared (see ``X_OF_PIXEL``) the lists alone are
+               values shared (see ``network.X_OF_PIXEL``) the lists alone are
                60,000 x 6,936 B = 416 MB.
     measured:  loading all 70,000 images and labels, checksums included,
                took 0.35 to 0.46 s (two runs), with a tracemalloc peak of
                97 MB: the decompressed file (47 MB) and its 60,000 slices
                (49 MB).
 
-So call ``to_vector`` on an image when it is needed (a mini-batch at a
+So call ``network.to_vector`` on an image when it is needed (a mini-batch at a
 time), not on the whole set up front.
 """
 
@@ -57,8 +56,10 @@ import zlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from .errors import DataError, UsageError
-from .matrix import Vector
+
+class DataError(Exception):
+    """A data file is missing, truncated, corrupt or inconsistent (the message names it)."""
+
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 CHECKSUMS_NAME = "SHA256SUMS"
@@ -76,10 +77,6 @@ IMAGES_HEADER = struct.Struct(">IIII")  # magic, count, rows, cols
 LABELS_HEADER = struct.Struct(">II")    # magic, count
 N_CLASSES = 10
 
-# pixel / 255 for every possible pixel, computed once: to_vector then looks
-# each value up, and all the vectors share these 256 float objects.
-X_OF_PIXEL: List[float] = [pixel / 255 for pixel in range(256)]
-
 
 @dataclass
 class Dataset:
@@ -91,11 +88,6 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def to_vector(image: bytes) -> Vector:
-    """x with x_j = pixel_j / 255."""
-    return [X_OF_PIXEL[pixel] for pixel in image]
 
 
 # --- reading one file ------------------------------------------------------
@@ -247,7 +239,7 @@ def load_mnist(split: str, data_dir: Optional[str] = None, verify: bool = True) 
     byte-for-byte the standard MNIST to pass.
     """
     if split not in FILES:
-        raise UsageError(f"unknown split {split!r}: expected one of {', '.join(FILES)}")
+        raise ValueError(f"unknown split {split!r}: expected one of {', '.join(FILES)}")
     directory = BUNDLED_DIR if data_dir is None else data_dir
     images_name, labels_name = FILES[split]
     check_directory(directory, FILES[split])
@@ -262,3 +254,18 @@ def load_mnist(split: str, data_dir: Optional[str] = None, verify: bool = True) 
         raise DataError(f"{labels_name}: {len(labels)} labels for {len(images)} images "
                         f"in {images_name}")
     return Dataset(images=images, labels=labels, rows=rows, cols=cols)
+
+
+def train_val_split(data: Dataset, n_train: int, val_size: int
+                    ) -> Tuple[List[bytes], List[int], List[bytes], List[int]]:
+    """The first n_train images to train on and the last val_size to validate on.
+
+    The two never overlap: n_train + val_size must be at most len(data), so
+    no validation image is ever trained on (ValueError otherwise).
+    """
+    n = len(data)
+    if n_train < 1 or val_size < 1 or n_train + val_size > n:
+        raise ValueError(f"cannot take {n_train} training and {val_size} validation images "
+                         f"from a set of {n} without overlap")
+    return (data.images[:n_train], data.labels[:n_train],
+            data.images[n - val_size:], data.labels[n - val_size:])

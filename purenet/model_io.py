@@ -82,9 +82,12 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .atomic import write_bytes_atomic
-from .errors import ModelError
 from .matrix import Matrix, Vector
 from .network import Params
+
+class ModelError(Exception):
+    """A model or checkpoint file cannot be used (its one-line message starts with the file's name)."""
+
 
 FORMAT = "purenet-model"
 FORMAT_VERSION = 1

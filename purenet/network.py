@@ -2,7 +2,7 @@
 
 Symbols (the same names are used in every file and every spreadsheet):
 
-    x   input,                  n_in           (784 pixels for MNIST, scaled to [0, 1])
+    x   input,                  n_in           x_j = pixel_j / 255: MNIST's 784 grey levels in [0, 1]
     y   target, one-hot,        n_out          (y_k = 1 for the true class k)
     W1  first-layer weights,    n_hidden x n_in
     b1  first-layer biases,     n_hidden
@@ -107,6 +107,22 @@ class Backward:
     def grads(self) -> "Grads":
         """dL/dW1, dL/db1, dL/dW2, dL/db2 of this example, as Params."""
         return Grads(W1=self.dW1, b1=self.db1, W2=self.dW2, b2=self.db2)
+
+
+# --- the input --------------------------------------------------------------
+
+# pixel / 255 for every possible grey level, computed once: to_vector looks
+# each pixel up, so all the vectors share these 256 float objects.
+X_OF_PIXEL: List[float] = [pixel / 255 for pixel in range(256)]
+
+
+def to_vector(image: bytes) -> Vector:
+    """x of an image given as grey levels 0..255: x_j = pixel_j / 255.
+
+    Scaling keeps z1 = W1 x + b1 of order 1 with He initialisation; raw
+    values up to 255 would make the first steps huge.
+    """
+    return [X_OF_PIXEL[pixel] for pixel in image]
 
 
 # --- the pieces -------------------------------------------------------------

@@ -42,7 +42,7 @@ import pytest
 
 from purenet import atomic, model_io
 from purenet.commands.train import CHECKPOINT, MODEL
-from purenet.errors import ModelError
+from purenet.model_io import ModelError
 from purenet.model_io import load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,8 @@ import pytest
 
 from purenet import cli
 from purenet.commands import gradcheck as gradcheck_command
-from purenet.errors import DataError, UsageError
+from purenet.commands import UsageError
+from purenet.mnist import DataError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,8 @@ import pytest
 
 from purenet.matrix import argmax
 from purenet.metrics import classification_report, format_report
-from purenet.mnist import load_mnist, to_vector
+from purenet.mnist import load_mnist
+from purenet.network import to_vector
 from purenet.model_io import Model, save_model
 from purenet.network import he_init, predict
 

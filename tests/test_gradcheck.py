@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from purenet import gradcheck
-from purenet.errors import BudgetError
+from purenet.jacobian import BudgetError
 from purenet.matrix import matvec, outer, sub, transpose
 from purenet.network import Grads, backward, forward, he_init
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from purenet import gradcheck
-from purenet.errors import BudgetError, PurenetError
+from purenet.jacobian import BudgetError
 from purenet.jacobian import (check_budget, dh_dz1, dL_dp, dp_dz2, dz_dW,
                               jacobian_shapes, long_form, long_form_one,
                               total_entries)
@@ -168,9 +168,10 @@ def test_the_budget_is_a_limit_not_a_guess():
         check_budget((4, 3, 3), max_entries=total - 1)
 
 
-def test_a_budget_error_is_a_purenet_error():
-    # So the command line reports it in one line instead of a traceback.
-    assert issubclass(BudgetError, PurenetError)
+def test_a_budget_error_is_one_the_command_line_reports_in_one_line():
+    # (instead of a traceback; cli.py maps each such error to an exit code)
+    from purenet.cli import EXIT_CODES
+    assert EXIT_CODES[BudgetError] == 1
 
 
 def test_long_form_on_a_small_net_obeys_a_small_budget():

@@ -15,7 +15,7 @@ import pytest
 
 from purenet import jacobian_cost as jc
 from purenet.cli import main
-from purenet.errors import BudgetError
+from purenet.jacobian import BudgetError
 from purenet.jacobian import total_entries
 
 

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from purenet.errors import DataError, UsageError
-from purenet.mnist import (BUNDLED_DIR, FILES, IMAGES_MAGIC, LABELS_MAGIC, load_mnist,
-                           read_images, to_vector)
+from purenet.mnist import (BUNDLED_DIR, FILES, IMAGES_MAGIC, LABELS_MAGIC, DataError, Dataset,
+                           load_mnist, read_images, train_val_split)
+from purenet.network import to_vector
 
 TRAIN_IMAGES, TRAIN_LABELS = FILES["train"]
 
@@ -175,7 +175,7 @@ def test_directory_that_does_not_exist(tmp_path):
 
 
 def test_unknown_split_is_a_usage_error():
-    with pytest.raises(UsageError, match="'validation'"):
+    with pytest.raises(ValueError, match="'validation'"):
         load_mnist("validation")
 
 
@@ -231,3 +231,17 @@ def test_bundled_test_image_0_as_a_vector(test_set):
 def test_empty_gzip_content_has_no_magic_number(tmp_path):
     write_split(tmp_path, images_raw=b"")
     assert load_error(tmp_path) == f"{TRAIN_IMAGES}: truncated at byte 0 of its 4-byte magic number"
+
+
+# --- the training and validation images ---------------------------------------------
+
+def test_validation_images_are_the_last_val_size_and_none_is_trained_on():
+    data = Dataset(images=[bytes([n]) for n in range(10)], labels=list(range(10)), rows=1, cols=1)
+    images, labels, val_images, val_labels = train_val_split(data, 4, 3)
+    assert labels == [0, 1, 2, 3] and images == [bytes([n]) for n in range(4)]
+    assert val_labels == [7, 8, 9] and val_images == [bytes([n]) for n in (7, 8, 9)]
+    # all of it but the validation set, and never a validation image twice
+    everything = train_val_split(data, 7, 3)
+    assert everything[1] == list(range(7)) and not set(everything[1]) & set(everything[3])
+    with pytest.raises(ValueError, match="without overlap"):
+        train_val_split(data, 8, 3)

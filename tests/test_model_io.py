@@ -9,7 +9,7 @@ import os
 import pytest
 
 from purenet import atomic, model_io
-from purenet.errors import ModelError
+from purenet.model_io import ModelError
 from purenet.model_io import FORMAT, FORMAT_VERSION, Model, load_model, save_model, write_json_atomic
 from purenet.network import Params, he_init
 

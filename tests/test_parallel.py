@@ -1,4 +1,4 @@
-"""--workers N (purenet/parallel.py): the one-process weights, bit for bit, and a clean end.
+"""--workers N (purenet/speed/parallel.py): the one-process weights, bit for bit, and a clean end.
 
 The promise is exact equality, not closeness: weights and velocities are
 compared through repr, which tells every float apart (0.0 from -0.0
@@ -17,16 +17,17 @@ from typing import List
 
 import pytest
 
-from purenet.commands.train import resume_run, save_checkpoint
-from purenet.errors import PurenetError
-from purenet.fast import Backprop, BatchGrads, lit_pixels
+from purenet import speed
+from purenet.commands._run_dir import load_checkpoint, save_checkpoint
 from purenet.mnist import load_mnist
-from purenet.parallel import (ParallelEngine, example_runs, make_engine, pack_backprop,
-                              pack_grads, pixel_groups, unpack_backprop, unpack_grads)
-from purenet.train import SerialEngine, TrainConfig, new_state, train_epoch_
+from purenet.speed import ParallelEngine, SerialEngine, WorkerFailed
+from purenet.speed.stages import Backprop, BatchGrads, example_runs, lit_pixels, pixel_groups
+from purenet.speed.wire import pack_backprop, pack_grads, unpack_backprop, unpack_grads
+from purenet.train import TrainConfig, new_state, train_epoch_
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = (784, 8, 10)
+KERNEL = speed.kernel_named("auto")
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX signals and /proc")
 
@@ -39,16 +40,18 @@ def digits():
 
 def bits(state) -> str:
     """The weights and velocities as text that differs whenever a single bit does."""
-    return repr((state.net, state.velocity))
+    return repr((state.params, state.velocity))
 
 
-def run_steps(engine, batches: List[List[int]], images, labels, sizes=SIZES):
+def run_steps(engine, batches: List[List[int]], sizes=SIZES):
+    """An engine's steps over the batches from a new state: the state's bits and each step's result."""
     state = new_state(TrainConfig(sizes=sizes))
     results = []
     try:
+        engine.start(state)
         for batch in batches:
-            results.append(engine.step(state, batch, 0.2, 0.9, images, labels))
-            state.step += 1
+            results.append(engine.step(batch, 0.2, 0.9))
+        engine.finish_(state)
     finally:
         engine.close()
     return bits(state), results
@@ -144,11 +147,12 @@ def test_tiny_batches_leave_some_processes_without_pixels():
     assert pixel_groups(lit, 3) == [[], [4], []]
 
 
-def test_one_process_is_the_serial_engine_and_fewer_is_refused():
-    assert isinstance(make_engine(1), SerialEngine)
-    assert isinstance(make_engine(2), ParallelEngine)
+def test_one_process_is_the_serial_engine_and_fewer_is_refused(digits):
+    images, labels = digits
+    assert isinstance(speed.engine(1)(images, labels), SerialEngine)
+    assert isinstance(speed.engine(2)(images, labels), ParallelEngine)
     with pytest.raises(ValueError):
-        ParallelEngine(1)
+        ParallelEngine(KERNEL, 1, images, labels)
 
 
 # --- same weights as one process ---------------------------------------------
@@ -156,56 +160,61 @@ def test_one_process_is_the_serial_engine_and_fewer_is_refused():
 BATCHES = [list(range(0, 128)), list(range(290, 161, -1)), list(range(40, 110))]
 
 
+@pytest.mark.parametrize("name", sorted(speed.KERNELS))
 @pytest.mark.parametrize("n", [2, 3, 5])
-def test_n_processes_give_the_serial_weights_bit_for_bit(digits, n):
+def test_n_processes_give_the_serial_weights_bit_for_bit(digits, n, name):
     # Three steps (full, shuffled and short batches): loss and count equal too.
     images, labels = digits
-    serial = run_steps(SerialEngine(), BATCHES, images, labels)
-    assert run_steps(ParallelEngine(n), BATCHES, images, labels) == serial
+    kernel = speed.KERNELS[name]
+    serial = run_steps(SerialEngine(kernel, images, labels), BATCHES)
+    assert run_steps(ParallelEngine(kernel, n, images, labels), BATCHES) == serial
 
 
 def test_spawned_workers_give_the_same_bits(digits):
     # spawn is what macOS and Windows use; it pickles the replica once at the start
     images, labels = digits
-    serial = run_steps(SerialEngine(), BATCHES[:2], images, labels)
-    assert run_steps(ParallelEngine(2, method="spawn"), BATCHES[:2], images, labels) == serial
+    serial = run_steps(SerialEngine(KERNEL, images, labels), BATCHES[:2])
+    assert run_steps(ParallelEngine(KERNEL, 2, images, labels, method="spawn"),
+                     BATCHES[:2]) == serial
 
 
 def test_the_steps_really_change_the_weights(digits):
     # (so the equality above is not that of two untouched networks)
     images, labels = digits
     before = bits(new_state(TrainConfig(sizes=SIZES)))
-    assert run_steps(SerialEngine(), BATCHES, images, labels)[0] != before
+    assert run_steps(SerialEngine(KERNEL, images, labels), BATCHES)[0] != before
 
 
 def test_checkpoint_and_resume_with_workers_give_the_serial_run(digits, tmp_path):
     images, labels = digits
     config = TrainConfig(sizes=SIZES, epochs=2, batch_size=64)
     reference = new_state(config)
+    serial = SerialEngine(KERNEL, images, labels)
     for _ in range(2):
-        train_epoch_(reference, config, images, labels)
+        train_epoch_(reference, config, serial, len(images))
 
     state = new_state(config)
-    with ParallelEngine(2) as engine:
-        state.history.append(train_epoch_(state, config, images, labels, engine=engine))
+    engine = ParallelEngine(KERNEL, 2, images, labels)
+    state.history.append(train_epoch_(state, config, engine, len(images)))
     # what is saved is the main process's replica; a new engine resumes from it
     save_checkpoint(str(tmp_path), config.to_dict(), state)
-    _, resumed, _ = resume_run(str(tmp_path))
-    with ParallelEngine(2) as engine:
-        train_epoch_(resumed, config, images, labels, engine=engine)
+    _, resumed, _ = load_checkpoint(str(tmp_path))
+    train_epoch_(resumed, config, ParallelEngine(KERNEL, 2, images, labels), len(images))
     assert bits(resumed) == bits(reference)
 
 
-def test_an_engine_refuses_a_state_its_workers_do_not_hold(digits):
+def test_the_workers_of_an_epoch_stop_when_it_ends(digits):
+    # Each epoch starts its workers from the state it is given, so no replica
+    # outlives the epoch whose weights it holds.
     images, labels = digits
-    with ParallelEngine(2) as engine:
-        state = new_state(TrainConfig(sizes=SIZES))
-        engine.step(state, list(range(64)), 0.2, 0.9, images, labels)
-        with pytest.raises(ValueError, match="step"):
-            engine.step(state, list(range(64)), 0.2, 0.9, images, labels)   # step not advanced
-        with pytest.raises(ValueError, match="one TrainState"):
-            engine.step(new_state(TrainConfig(sizes=SIZES)), list(range(64)), 0.2, 0.9,
-                        images, labels)
+    engine = ParallelEngine(KERNEL, 3, images, labels)
+    state = new_state(TrainConfig(sizes=SIZES))
+    engine.start(state)
+    processes = [w.process for w in engine.workers]
+    assert len(processes) == 2 and all(p.is_alive() for p in processes)
+    engine.step(list(range(64)), 0.2, 0.9)
+    engine.finish_(state)
+    assert engine.workers == [] and not any(p.is_alive() for p in processes)
 
 
 # --- ending cleanly -----------------------------------------------------------
@@ -214,10 +223,10 @@ def test_an_error_in_a_worker_is_one_line_and_stops_every_worker(digits):
     images, labels = digits
     labels = list(labels)
     labels[120] = 99                 # in the last run of examples, which worker 2 computes
-    engine = ParallelEngine(3)
-    state = new_state(TrainConfig(sizes=SIZES))
-    with pytest.raises(PurenetError) as caught:
-        engine.step(state, list(range(128)), 0.2, 0.9, images, labels)
+    engine = ParallelEngine(KERNEL, 3, images, labels)
+    engine.start(new_state(TrainConfig(sizes=SIZES)))
+    with pytest.raises(WorkerFailed) as caught:
+        engine.step(list(range(128)), 0.2, 0.9)
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith("worker process 2 of 2 failed: ValueError: one_hot: class 99")
@@ -227,26 +236,25 @@ def test_an_error_in_a_worker_is_one_line_and_stops_every_worker(digits):
 
 def test_a_worker_that_dies_is_reported_and_the_others_are_stopped(digits):
     images, labels = digits
-    engine = ParallelEngine(3)
-    state = new_state(TrainConfig(sizes=SIZES))
-    engine.step(state, list(range(128)), 0.2, 0.9, images, labels)
-    state.step += 1
+    engine = ParallelEngine(KERNEL, 3, images, labels)
+    engine.start(new_state(TrainConfig(sizes=SIZES)))
+    engine.step(list(range(128)), 0.2, 0.9)
     processes = [w.process for w in engine.workers]
     os.kill(processes[0].pid, signal.SIGKILL)
-    with pytest.raises(PurenetError, match="worker process 1 of 2 stopped unexpectedly"):
-        engine.step(state, list(range(128)), 0.2, 0.9, images, labels)
+    with pytest.raises(WorkerFailed, match="worker process 1 of 2 stopped unexpectedly"):
+        engine.step(list(range(128)), 0.2, 0.9)
     assert not any(p.is_alive() for p in processes)
 
 
 HOLD_ENGINE = """
 import sys, time
+from purenet import speed
 from purenet.mnist import load_mnist
-from purenet.parallel import ParallelEngine
 from purenet.train import TrainConfig, new_state
 data = load_mnist("test")
-engine = ParallelEngine(3)
-state = new_state(TrainConfig(sizes=(784, 8, 10)))
-engine.step(state, list(range(128)), 0.2, 0.9, data.images, data.labels)
+engine = speed.ParallelEngine(speed.kernel_named(), 3, data.images, data.labels)
+engine.start(new_state(TrainConfig(sizes=(784, 8, 10))))
+engine.step(list(range(128)), 0.2, 0.9)
 print(*[w.process.pid for w in engine.workers], flush=True)
 time.sleep(120)
 """

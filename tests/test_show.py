@@ -9,9 +9,9 @@ import sys
 from purenet.cli import main
 from purenet.commands.show import (SHADES, digit_art, probability_chart, shade, verdict)
 from purenet.matrix import argmax
-from purenet.mnist import FILES, load_mnist, to_vector
+from purenet.mnist import FILES, load_mnist
 from purenet.model_io import Model, save_model
-from purenet.network import he_init, predict
+from purenet.network import he_init, predict, to_vector
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

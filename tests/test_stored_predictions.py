@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from purenet import cli, metrics
+from purenet import cli, metrics, speed
 from purenet.commands import report as report_command
 from purenet.commands import train as train_command
-from purenet.fast import predict_with_confidence
+from purenet.speed import predict_with_confidence
 from purenet.mnist import FILES, load_mnist
 from purenet.model_io import (data_sha256, load_model, params_sha256, reuse_problem,
                               write_json_atomic)
@@ -172,7 +172,7 @@ def test_train_with_report_classifies_the_test_set_once(tiny_data, tmp_path, mon
         passes.append(len(images))
         return predict_with_confidence(params, images)
 
-    monkeypatch.setattr(train_command, "predict_with_confidence", counted)
+    monkeypatch.setattr(speed, "predict_with_confidence", counted)
     monkeypatch.setattr(report_command, "predict_with_confidence", counted)
     out = tmp_path / "run"
     code = cli.main(["train", *TINY, *data_args(tiny_data), "--out", str(out), "--report"])

@@ -23,6 +23,10 @@ from purenet import cli
 from purenet.commands import train as train_command
 from purenet.mnist import load_mnist
 from purenet.model_io import FORMAT, FORMAT_VERSION, load_model
+from purenet import speed
+from purenet import train as train_module
+from purenet.commands._run_dir import load_checkpoint, save_checkpoint
+from purenet.commands._signals import stop_signals_wait
 from purenet.train import TrainConfig, new_state, train_epoch_
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,23 +116,24 @@ def test_a_checkpoint_round_trip_is_exact_and_continues_as_if_never_stopped(tmp_
     mnist = load_mnist("train")
     images, labels = mnist.images[:96], mnist.labels[:96]
     config = TrainConfig(sizes=(784, 4, 10), batch_size=32, epochs=3, seed=1)
+    engine = speed.engine(1)(images, labels)
     state = new_state(config)
-    state.history.append(train_epoch_(state, config, images, labels))
+    state.history.append(train_epoch_(state, config, engine, len(images)))
     assert any(v != 0.0 for v in state.velocity.b1)  # not the trivial all-zero velocity
-    hyperparameters = {**config.to_dict(), "train_examples": 96, "val_size": 0}
-    train_command.save_checkpoint(str(tmp_path), hyperparameters, state)
+    hyperparameters = {**config.to_dict(), "train_examples": 96, "val_size": 1}
+    save_checkpoint(str(tmp_path), hyperparameters, state)
 
-    config2, state2, saved = train_command.resume_run(str(tmp_path))
+    config2, state2, saved = load_checkpoint(str(tmp_path))
     assert config2 == config
     assert saved == hyperparameters
-    assert state2.net == state.net            # every float equal, bit for bit
+    assert state2.params == state.params      # every float equal, bit for bit
     assert state2.velocity == state.velocity
     assert state2.rng_state == state.rng_state
     assert (state2.epoch, state2.step, state2.history) == (1, 3, state.history)
 
-    train_epoch_(state, config, images, labels)
-    train_epoch_(state2, config, images, labels)
-    assert state2.net == state.net
+    train_epoch_(state, config, engine, len(images))
+    train_epoch_(state2, config, engine, len(images))
+    assert state2.params == state.params
     assert state2.velocity == state.velocity
 
 
@@ -179,14 +184,55 @@ def test_resume_after_ctrl_c_gives_exactly_the_weights_of_an_uninterrupted_run(
     assert resumed_state == read(straight_run[0] / "checkpoint.json")["training_state"]
 
 
-def test_resume_refuses_flags_that_would_change_the_run(straight_run):
+@pytest.mark.parametrize("flag, value, theirs", [
+    ("--lr", "0.1", "0.2"),
+    ("--batch-size", "128", "64"),      # the default, but not this run's value
+    ("--seed", "0", "3"),               # the default again
+    ("--hidden", "512", "8"),
+    ("--limit", "1000", "512"),
+])
+def test_resume_refuses_a_setting_other_than_the_checkpoints_naming_its_value(
+        straight_run, flag, value, theirs):
+    # Decided by whether the flag was given, not by comparing it with its default.
     out, _ = straight_run
     before = (out / "checkpoint.json").read_bytes()
-    done = purenet("train", "--resume", str(out), "--epochs", "3", "--lr", "0.1")
+    done = purenet("train", "--resume", str(out), flag, value)
     assert done.returncode == 2
     line = assert_one_error_line(done.stderr, "purenet: error: ")
-    assert line.endswith("so --epochs, --lr cannot be used with it")
+    assert line.startswith(f"purenet: error: {flag} {value}: the run in {out} was started "
+                           f"with {theirs}")
     assert (out / "checkpoint.json").read_bytes() == before
+
+
+def test_resume_accepts_settings_equal_to_the_checkpoints(straight_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(straight_run[0], out)
+    done = purenet("train", "--resume", str(out), "--lr", "0.2", "--seed", "3", "--hidden", "8")
+    assert done.returncode == 0, done.stderr
+    assert "test accuracy" in done.stdout
+
+
+def test_resume_with_more_epochs_extends_the_run(straight_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(straight_run[0], out)
+    done = purenet("train", "--resume", str(out), "--epochs", "3")
+    assert done.returncode == 0, done.stderr
+    assert [line[:11] for line in done.stdout.splitlines() if line.startswith("epoch")] == \
+        ["epoch  3/3 "]
+    model = read(out / "model.json")
+    assert [e["epoch"] for e in model["history"]] == [1, 2, 3]
+    assert model["hyperparameters"]["epochs"] == 3
+
+
+def test_resume_refuses_as_many_epochs_as_are_done_and_an_out(straight_run):
+    out, _ = straight_run
+    done = purenet("train", "--resume", str(out), "--epochs", "2")
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr, f"purenet: error: --epochs 2: the run in {out} has "
+                                       "already finished 2 epochs")
+    done = purenet("train", "--resume", str(out), "--out", str(out))
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr, "purenet: error: --out cannot be used with --resume")
 
 
 def test_resume_from_a_directory_without_a_checkpoint_is_one_line(tmp_path):
@@ -250,7 +296,7 @@ def test_ctrl_c_exits_130_naming_the_kept_checkpoint(tmp_path):
 def test_a_ctrl_c_while_a_checkpoint_is_saved_takes_effect_when_it_is_saved():
     finished = []
     with pytest.raises(KeyboardInterrupt):
-        with train_command.ctrl_c_waits():
+        with stop_signals_wait():
             signal.raise_signal(signal.SIGINT)
             finished.append("the save")
     assert finished == ["the save"]
@@ -273,7 +319,7 @@ def test_divergence_in_a_later_epoch_keeps_the_last_checkpoint_untouched(
         tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     saved = {}
-    real_train_epoch = train_command.train_epoch_
+    real_train_epoch = train_module.train_epoch_
 
     def blow_up_in_epoch_2(state, config, *args, **kwargs):
         if state.epoch == 1:
@@ -281,7 +327,7 @@ def test_divergence_in_a_later_epoch_keeps_the_last_checkpoint_untouched(
             config = dataclasses.replace(config, lr=1e6)
         return real_train_epoch(state, config, *args, **kwargs)
 
-    monkeypatch.setattr(train_command, "train_epoch_", blow_up_in_epoch_2)
+    monkeypatch.setattr(train_module, "train_epoch_", blow_up_in_epoch_2)
     assert cli.main(["train", *SMALL, "--out", str(out)]) == 1
     line = assert_one_error_line(capsys.readouterr().err, "purenet: error: the loss became ")
     # eta_0 = 1e6 on a cosine schedule over 2 epochs: epoch 2 runs at eta_0 / 2

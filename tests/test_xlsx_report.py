@@ -19,7 +19,7 @@ import pytest
 openpyxl = pytest.importorskip("openpyxl")
 
 from purenet import atomic, metrics  # noqa: E402
-from purenet.fast import predict_probabilities  # noqa: E402
+from purenet.speed import predict_probabilities, predict_with_confidence  # noqa: E402
 from purenet.matrix import argmax  # noqa: E402
 from purenet.mnist import Dataset, load_mnist  # noqa: E402
 from purenet.model_io import Model, save_model  # noqa: E402
@@ -66,7 +66,12 @@ def predictions(model, test_set):
 
 @pytest.fixture(scope="module")
 def book(model, test_set):
-    return rep.build_report(model, test_set, "model.json")
+    return rep.build_report(model, test_set, "model.json", answers(model, test_set))
+
+
+def answers(model, test_set):
+    """What the report is built from: each test image's predicted digit and its p."""
+    return rep.findings_of(test_set, *predict_with_confidence(model.params, test_set.images))
 
 
 @pytest.fixture(scope="module")
@@ -346,7 +351,7 @@ def test_at_most_16_units(test_set):
 
 
 def test_byte_reproducible(model, test_set, data):
-    again = rep.build_report(model, test_set, "model.json").to_bytes()
+    again = rep.build_report(model, test_set, "model.json", answers(model, test_set)).to_bytes()
     assert again == data
 
 

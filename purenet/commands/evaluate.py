@@ -4,16 +4,16 @@ For each image, x_j = pixel_j / 255, the model computes p = softmax(z2) and
 predicts the digit argmax_k p_k.  The predictions and the true labels go to
 ``metrics.classification_report``: accuracy, precision, recall and F1 per
 digit with their macro and weighted averages, and the 10 x 10 confusion
-matrix.  Predictions use fast.py's sparse first layer (tested equal to
+matrix.  Predictions use purenet/speed's sparse first layer (tested equal to
 network.py's plain path).  Printed as an aligned table, or as one JSON object with ``--json``.
 """
 
 import argparse
 
-from ..fast import predict_labels
 from ..metrics import classification_report, format_report
 from ..mnist import FILES, N_CLASSES, load_mnist
 from ..model_io import load_model, to_json_text
+from ..speed import predict_labels
 from ._args import add_data_arguments, positive_int
 
 

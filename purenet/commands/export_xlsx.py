@@ -14,8 +14,8 @@ n_hidden x n_hidden x n_in entries).
 import argparse
 import os
 
-from ..errors import PurenetError, UsageError
 from ..xlsx import require_openpyxl
+from . import CommandError, UsageError
 from ._args import add_data_arguments, nonnegative_int, positive_float, positive_int, sizes
 
 MAX_SIZE = 10      # each of n_in, n_hidden, n_out
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             book.save(path)
         except OSError as e:
-            raise PurenetError(f"{path}: cannot write: {e.strerror or e}") from None
+            raise CommandError(f"{path}: cannot write: {e.strerror or e}") from None
         sheets = ", ".join(sheet.title for sheet in book.sheets)
         print(f"wrote {path}: {book.formula_count} formulas; sheets {sheets}")
     return 0

@@ -4,7 +4,7 @@ import argparse
 from typing import List
 
 from .. import jacobian_cost as jc
-from ..errors import UsageError
+from . import UsageError
 from ..jacobian import (BYTES_PER_ENTRY, DEFAULT_MAX_ENTRIES, check_budget, jacobian_shapes,
                         total_entries)
 from ..network import Sizes

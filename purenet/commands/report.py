@@ -12,7 +12,7 @@ p_k.  A model saved by ``purenet train`` holds them (``test_predictions``
 in model_io.py), stamped with digests of its weights and of the test set;
 when both digests match, they are reused and the report takes a few
 seconds.  Otherwise (an older model file, weights edited since, another
-test set) the images are classified again (fast.py), 40 s to a minute
+test set) the images are classified again (purenet/speed), 40 s to a minute
 for a 784-512-10 network.  Either way the workbook is the same, byte for byte;
 one printed line says which happened.
 
@@ -25,9 +25,9 @@ import os
 import time
 from typing import List, Optional, Tuple
 
-from ..errors import PurenetError, UsageError
-from ..fast import predict_with_confidence
+from ..speed import predict_with_confidence
 from ..xlsx import require_openpyxl
+from . import CommandError, UsageError
 from ._args import add_data_arguments, positive_int
 from ..mnist import Dataset, N_CLASSES, load_mnist
 from ..model_io import Model, load_model, reuse_problem
@@ -98,7 +98,7 @@ def write_report(model: Model, test: Dataset, path: str, source: str,
     try:
         book.save(path)
     except OSError as e:
-        raise PurenetError(f"{path}: cannot write: {e.strerror or e}") from None
+        raise CommandError(f"{path}: cannot write: {e.strerror or e}") from None
     done = time.perf_counter()
     print(f"wrote {path}: {os.path.getsize(path):,} bytes, {book.formula_count} formulas, "
           f"sheets {', '.join(s.title for s in book.sheets)}")

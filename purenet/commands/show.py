@@ -15,10 +15,11 @@ pixel_j / 255, as one bar per digit, and the prediction argmax_k p_k.
 import argparse
 from typing import List
 
-from ..errors import ModelError, UsageError
 from ..matrix import Vector, argmax
-from ..mnist import FILES, N_CLASSES, Dataset, load_mnist, to_vector
-from ..network import predict
+from ..mnist import FILES, N_CLASSES, Dataset, load_mnist
+from ..model_io import ModelError, load_model
+from ..network import predict, to_vector
+from . import UsageError
 from ._args import add_data_arguments, nonnegative_int
 
 SHADES = " .:+#@"   # background to full ink
@@ -78,7 +79,6 @@ def check_index(index: int, data: Dataset, split: str) -> None:
 
 def model_probabilities(path: str, image: bytes, data: Dataset) -> Vector:
     """p = softmax(z2) of the saved model at path for this image."""
-    from ..model_io import load_model  # only needed with --model
     params = load_model(path).params
     n_in, _, n_out = params.sizes
     if n_in != data.rows * data.cols:

@@ -24,20 +24,23 @@ OPENPYXL_VERSION = "3.1.5"  # pinned: another version writes other bytes
 os.environ["OPENPYXL_LXML"] = "False"
 
 
+class WorkbookError(Exception):
+    """A workbook cannot be written: openpyxl is missing or unusable, or the file cannot be saved."""
+
+
 def require_openpyxl(what: str) -> None:
     """Fail before any work if openpyxl is missing; warn if it is not the pinned version.
 
     `what` names the workbook for the messages, e.g. "a report".
     """
-    from ..errors import PurenetError
     try:
         import openpyxl
     except ImportError:
-        raise PurenetError(f"writing {what} needs openpyxl: pip install 'openpyxl=={OPENPYXL_VERSION}' "
-                           "(or pip install 'purenet[xlsx]')") from None
+        raise WorkbookError(f"writing {what} needs openpyxl: pip install 'openpyxl=={OPENPYXL_VERSION}' "
+                             "(or pip install 'purenet[xlsx]')") from None
     if openpyxl.LXML:
-        raise PurenetError("openpyxl was imported before purenet.xlsx and chose lxml's XML "
-                           "writer; import purenet.xlsx first (or set OPENPYXL_LXML=False)")
+        raise WorkbookError("openpyxl was imported before purenet.xlsx and chose lxml's XML "
+                             "writer; import purenet.xlsx first (or set OPENPYXL_LXML=False)")
     if openpyxl.__version__ != OPENPYXL_VERSION:
         print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
               f"{what} will differ byte for byte from what the pinned version writes",

@@ -11,7 +11,7 @@
 
 The network predicts, for each test image x (x_j = pixel_j / 255), the
 probabilities p = softmax(z2) and the digit k = argmax_k p_k, with its
-probability p_k (fast.predict_with_confidence; purenet train stores both
+probability p_k (speed.predict_with_confidence; purenet train stores both
 in the model file, and purenet report reuses them when they are the
 model's own, see model_io.py).  From the true and predicted digits,
 metrics.py computes
@@ -64,7 +64,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from ..fast import predict_with_confidence
 from ..matrix import Matrix, Vector
 from ..metrics import Report, classification_report
 from ..mnist import Dataset, N_CLASSES
@@ -131,12 +130,6 @@ class Findings:
     """The test set's metrics (metrics.py) and the most confident mistakes."""
     report: Report
     mistakes: List[Mistake]
-
-
-def examine(model: Model, test: Dataset, n_mistakes: int = N_MISTAKES) -> Findings:
-    """Classify every test image once, and find what the report shows."""
-    predicted, p_predicted = predict_with_confidence(model.params, test.images)
-    return findings_of(test, predicted, p_predicted, n_mistakes)
 
 
 def findings_of(test: Dataset, predicted: Sequence[int], p_predicted: Sequence[float],
@@ -678,11 +671,8 @@ def write_summary(sheet: Sheet, model: Model, findings: Findings, source: str,
 
 # --- the workbook ---------------------------------------------------------------------
 
-def build_report(model: Model, test: Dataset, source: str,
-                 findings: Optional[Findings] = None) -> Book:
+def build_report(model: Model, test: Dataset, source: str, findings: Findings) -> Book:
     """The report workbook of `model` on `test`; `source` names the model file."""
-    if findings is None:
-        findings = examine(model, test)
     book = Book("purenet: training report")
     sheets = {title: book.sheet(title) for title in SHEETS}
     refs = write_metrics(sheets["Metrics"], findings.report)

@@ -1,0 +1,92 @@
+"""Which flags ``purenet train --resume DIR`` takes, and the defaults of a new run.
+
+A resumed run continues with the settings it was started with.  Whether
+a flag was *given* decides what happens to it (argparse leaves a run
+setting None when it is not), never a comparison with its default:
+
+    --epochs N                 applied: the run goes on until epoch N (N must be more
+                               than the epochs it has finished); the learning-rate
+                               schedule is then that of an N-epoch run
+    --workers, --data-dir,     applied: they change how fast the run goes, or where it
+    --no-verify, --report      reads the data from, not what it computes
+    --lr, --momentum,          accepted when equal to the checkpoint's value, refused
+    --batch-size, --schedule,  otherwise, naming the flag and the checkpoint's value
+    --hidden, --seed,
+    --limit, --val-size
+    --out, --overwrite         refused: a resumed run is saved where it was
+"""
+
+import argparse
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from ..train import TrainConfig, TrainState
+from . import UsageError
+from ._run_dir import load_checkpoint
+
+VAL_SIZE = 5000
+OUT = "model"
+
+# Each hidden unit holds 785 weights and 785 velocities, about 32 bytes each
+# as Python floats in lists: 16,384 units are already some 800 MB.  A typo
+# such as --hidden 5120000 should be a message, not a machine out of memory.
+MAX_HIDDEN = 16384
+
+# flag (as argparse names it) -> the checkpoint's value of it, from its config and hyperparameters
+KEPT: Dict[str, Callable[[TrainConfig, Dict[str, Any]], Any]] = {
+    "lr": lambda c, saved: c.lr,
+    "momentum": lambda c, saved: c.momentum,
+    "batch_size": lambda c, saved: c.batch_size,
+    "schedule": lambda c, saved: c.schedule,
+    "hidden": lambda c, saved: c.sizes[1],
+    "seed": lambda c, saved: c.seed,
+    "limit": lambda c, saved: saved.get("train_examples"),
+    "val_size": lambda c, saved: saved.get("val_size", VAL_SIZE),
+}
+
+
+def flag_name(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def fill_in_defaults(args: argparse.Namespace) -> None:
+    """For a new run: every run setting not given takes its default; --hidden is bounded."""
+    d = TrainConfig()
+    defaults = {"epochs": d.epochs, "lr": d.lr, "momentum": d.momentum,
+                "batch_size": d.batch_size, "schedule": d.schedule, "hidden": d.sizes[1],
+                "seed": d.seed, "val_size": VAL_SIZE, "out": OUT}
+    for dest, value in defaults.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, value)
+    if args.hidden > MAX_HIDDEN:
+        raise UsageError(f"--hidden {args.hidden}: at most {MAX_HIDDEN:,} hidden units "
+                         f"(each costs 1,570 floats of weights and velocities)")
+
+
+def check_resume_flags(args: argparse.Namespace
+                       ) -> Tuple[TrainConfig, TrainState, Optional[int], int]:
+    """The resumed run's config and state, with the flags given applied or refused.
+
+    Also returns the number of training images and of validation images it used.
+    """
+    directory = args.resume
+    if args.out is not None or args.overwrite:
+        given = "--out" if args.out is not None else "--overwrite"
+        raise UsageError(f"{given} cannot be used with --resume {directory}: "
+                         f"a resumed run is saved where it was")
+    config, state, saved = load_checkpoint(directory)
+    for dest, kept in KEPT.items():
+        value, theirs = getattr(args, dest), kept(config, saved)
+        if value is not None and value != theirs:
+            raise UsageError(f"{flag_name(dest)} {value}: the run in {directory} was started "
+                             f"with {theirs if theirs is not None else 'no limit'}, and a "
+                             f"resumed run keeps its settings (start a new run to change it)")
+    if args.epochs is not None:
+        if args.epochs <= state.epoch:
+            raise UsageError(f"--epochs {args.epochs}: the run in {directory} has already "
+                             f"finished {state.epoch} epochs; give more to extend it")
+        config.epochs = args.epochs
+    # The same split as before (checkpoints older than these two keys hold the
+    # training count in their history, and used the default split).
+    n_train = saved.get("train_examples",
+                        state.history[-1].get("train_examples") if state.history else None)
+    return config, state, n_train, saved.get("val_size", VAL_SIZE)
