@@ -12,8 +12,15 @@ digit, and the prediction; ``--json`` prints one JSON object instead.
 ``--save-prepared FILE.pgm`` also writes the prepared digit (of a single
 IMAGE) as a PGM image, to see exactly what the network saw.  It never
 writes through anything but a regular file, and replaces an existing file
-only if that file is a PGM image, so a mistyped name cannot destroy, say,
-the photo itself.
+only if that file is a PGM image and not the IMAGE itself, so a mistyped
+name cannot destroy, say, the photo.
+
+The JSON object is {"model", "sizes", "images": [one object per IMAGE]},
+each with "image" (the path), "width", "height", "format", "inverted",
+"ink_box" ([left, top, right, bottom) in the picture), "scaled" (the ink's
+[width, height] after scaling), "offset" ([column, row] of its top left
+corner in the field), "prepared" (28 rows of 28 pixels 0..255), "p" and
+"prediction".
 
 The model and every image are read and prepared before anything is
 printed or saved, so a bad one ends in its one-line error and nothing else.
@@ -62,10 +69,10 @@ def probabilities(params: Params, images: Sequence[bytes]) -> List[Vector]:
     return predict_probabilities(params, images)
 
 
-def check_save_target(path: str, n_images: int) -> None:
+def check_save_target(path: str, images: List[str]) -> None:
     """Refuse, before any work, a --save-prepared that would write somewhere it must not."""
-    if n_images != 1:
-        raise UsageError(f"--save-prepared takes a single IMAGE, but {n_images} were given")
+    if len(images) != 1:
+        raise UsageError(f"--save-prepared takes a single IMAGE, but {len(images)} were given")
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -75,6 +82,9 @@ def check_save_target(path: str, n_images: int) -> None:
         return
     if not stat.S_ISREG(mode):
         raise UsageError(f"--save-prepared {path}: not a regular file; nothing is written there")
+    if os.path.exists(images[0]) and os.path.samefile(path, images[0]):
+        raise UsageError(f"--save-prepared {path}: that is the IMAGE itself; refusing to "
+                         f"overwrite it")
     try:
         with open(path, "rb") as f:
             magic = f.read(2)
@@ -124,7 +134,7 @@ def json_entry(path: str, image: Image, prepared: Prepared, p: Vector) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     if args.save_prepared is not None:
-        check_save_target(args.save_prepared, len(args.images))
+        check_save_target(args.save_prepared, args.images)
     params = load_params(args.model)
     images, prepared = zip(*[read_and_prepare(path) for path in args.images])
     ps = probabilities(params, [d.pixels for d in prepared])
