@@ -50,6 +50,7 @@ COMMANDS = [
     ("train", "train", "train a network on MNIST"),
     ("evaluate", "evaluate", "accuracy, per-class metrics and confusion matrix of a model"),
     ("show", "show", "draw one MNIST digit as text, with a model's prediction"),
+    ("predict", "predict", "classify your own pictures of digits (PNG, PGM) with a trained model"),
     ("gradcheck", "gradcheck", "long form vs short form vs finite differences"),
     ("jacobian-cost", "jacobian_cost", "measure the long form's time and memory"),
     ("export-xlsx", "export_xlsx", "write the backprop trace workbooks"),

@@ -60,6 +60,7 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
@@ -207,6 +208,45 @@ NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n
 NESTED = b"[" * 100_000 + b"]" * 100_000
 DATA_I, DATA_L = f"data/{TRAIN_IMAGES}", f"data/{TRAIN_LABELS}"
 CHECKPOINT = "run/checkpoint.json"
+
+
+# --- pictures for `purenet predict` (issue 16) --------------------------------------------------
+
+sys.path.insert(0, str(Path(__file__).parent))
+from image_files import SIGNATURE, chunk, png_bytes, pnm_bytes  # noqa: E402
+
+
+def stroke(r: int, c: int) -> int:
+    """A 40 x 40 picture of a "1": a black stroke with a short flag, on white paper."""
+    return 0 if (8 <= r < 34 and 18 <= c < 23) or (8 <= r < 12 and 13 <= c < 18) else 255
+
+
+DIGIT_PNG = png_bytes(40, 40, [stroke(r, c) for r in range(40) for c in range(40)],
+                      filters=(0, 1, 2, 3, 4), idat_parts=2)
+PREDICT = "predict {w}/digit.png --model {w}/model.json"
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims width x height grey pixels, with one byte of image data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+
+
+def one_bit_flipped_in_idat(data: bytes) -> bytes:
+    at = data.index(b"IDAT") + 6
+    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
+
+
+def make_fifo(rel: str, w: Path) -> None:
+    os.mkfifo(w / rel)
+
+
+def each(*makes: Callable[[Path], None]) -> Callable[[Path], None]:
+    """One make step that does several, in order."""
+    def make(w: Path) -> None:
+        for step in makes:
+            step(w)
+    return make
 
 
 @dataclass(frozen=True)
@@ -447,6 +487,59 @@ CATALOGUE: List[Case] = [
       "checkpoint.json: cannot write: No space left on device", how="disk-full"),
     C("runtime", "disk full when export-xlsx saves its workbooks", nothing, EXPORT + " --out {w}/run", 1,
       "cannot write: No space left on device", how="disk-full"),
+    # --- predict: pictures of digits, the model, --save-prepared (issue 16) --------------------
+    C("data", "predict: not an image (an HTML page saved as .png)", P(write_bytes, "digit.png", HTML),
+      PREDICT, 1, "digit.png: not a PNG or PGM/PBM/PPM image"),
+    C("data", "predict: a JPEG photo", P(write_bytes, "digit.png", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"),
+      PREDICT, 1, "a JPEG image; purenet reads PNG and PGM/PBM/PPM only"),
+    C("data", "predict: a PNG cut short (copy stopped half-way)",
+      P(write_bytes, "digit.png", DIGIT_PNG[:len(DIGIT_PNG) // 2]), PREDICT, 1, "digit.png: truncated"),
+    C("data", "predict: a PNG with a CRC mismatch",
+      P(write_bytes, "digit.png", one_bit_flipped_in_idat(DIGIT_PNG)), PREDICT, 1,
+      "CRC mismatch in the IDAT chunk"),
+    C("data", "predict: a PNG of width 0", P(write_bytes, "digit.png", png_header_only(0, 40)), PREDICT, 1,
+      "the header says 0x40 pixels"),
+    C("data", "predict: a PNG claiming 100000x100000 pixels (refused before allocating)",
+      P(write_bytes, "digit.png", png_header_only(100_000, 100_000)), PREDICT, 1,
+      "100000x100000 = 10,000,000,000 pixels; images of at most 16,777,216 pixels are read"),
+    C("data", "predict: an interlaced PNG",
+      P(write_bytes, "digit.png", png_bytes(4, 4, bytes(16), interlace=1)), PREDICT, 1,
+      "interlaced PNG (Adam7) is not supported"),
+    C("data", "predict: a PGM cut short", P(write_bytes, "digit.pgm", pnm_bytes("P5", 40, 40, bytes(1600))[:-100]),
+      "predict {w}/digit.pgm --model {w}/model.json", 1, "truncated: 1,500 of the 1,600 bytes of pixels"),
+    C("data", "predict: a blank picture", P(write_bytes, "digit.png", png_bytes(40, 40, [255] * 1600)),
+      PREDICT, 1, "digit.png: no ink found"),
+    C("data", "predict: IMAGE is a directory", P(make_dir, "digit.png"), PREDICT, 1,
+      "digit.png: is a directory, not an image file"),
+    C("data", "predict: IMAGE is a FIFO (nobody writes to it)", P(make_fifo, "digit.png"), PREDICT, 1,
+      "digit.png: not a regular file"),
+    C("data", "predict: IMAGE missing", nothing, PREDICT, 1, "digit.png: no such file"),
+    C("model", "predict: a model for other images (input size 4)",
+      each(P(write_bytes, "digit.png", DIGIT_PNG), model_for_other_images), PREDICT, 1,
+      "model has input size 4, expected 784"),
+    C("model", "predict: no model file (never trained)", P(write_bytes, "digit.png", DIGIT_PNG),
+      "predict {w}/digit.png --model {w}/absent.json", 1,
+      "absent.json: no such model file; train one with `python3 -m purenet train`"),
+    C("flag", "predict --save-prepared onto an existing file that is not a PGM",
+      P(write_bytes, "digit.png", DIGIT_PNG), PREDICT + " --save-prepared {w}/model.json", 2,
+      "model.json: the file exists and is not a PGM image; refusing to overwrite it"),
+    C("flag", "predict --save-prepared onto the picture itself (a PGM)",
+      P(write_bytes, "digit.pgm", pnm_bytes("P5", 40, 40, [stroke(r, c) for r in range(40) for c in range(40)])),
+      "predict {w}/digit.pgm --model {w}/model.json --save-prepared {w}/digit.pgm", 2,
+      "digit.pgm: that is the IMAGE itself; refusing to overwrite it"),
+    C("flag", "predict --save-prepared onto a FIFO",
+      each(P(write_bytes, "digit.png", DIGIT_PNG), P(make_fifo, "seen.pgm")),
+      PREDICT + " --save-prepared {w}/seen.pgm", 2, "seen.pgm: not a regular file; nothing is written there"),
+    C("flag", "predict --save-prepared onto a directory", P(write_bytes, "digit.png", DIGIT_PNG),
+      PREDICT + " --save-prepared {w}/data", 2, "data: not a regular file"),
+    C("flag", "predict --save-prepared with two images", P(write_bytes, "digit.png", DIGIT_PNG),
+      "predict {w}/digit.png {w}/digit.png --model {w}/model.json --save-prepared {w}/seen.pgm", 2,
+      "--save-prepared takes a single IMAGE, but 2 were given"),
+    C("flag", "predict --save-prepared into a directory that is not writable",
+      each(P(write_bytes, "digit.png", DIGIT_PNG), P(make_dir, "locked")),
+      PREDICT + " --save-prepared {w}/locked/seen.pgm", 1, "seen.pgm: cannot write", how="read-only"),
+    C("flag", "predict with no IMAGE", nothing, "predict --model {w}/model.json", 2,
+      "the following arguments are required: IMAGE"),
 ]
 # fmt: on
 
@@ -658,3 +751,13 @@ def test_the_commands_the_rows_start_from_succeed_on_good_files(command, base, t
     done = run_plain(purenet_argv(command.format(w=shlex.quote(str(w)))))
     assert done.returncode == 0, done.stderr
     assert "error" not in done.stderr
+
+
+def test_predict_on_a_good_picture_succeeds(base, tmp_path):
+    """The command the predict rows start from, on the picture they break."""
+    w = tmp_path / "w"
+    shutil.copytree(base, w)
+    (w / "digit.png").write_bytes(DIGIT_PNG)
+    done = run_plain(purenet_argv(PREDICT.format(w=shlex.quote(str(w)))))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith("prediction: ")

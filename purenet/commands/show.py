@@ -13,7 +13,7 @@ pixel_j / 255, as one bar per digit, and the prediction argmax_k p_k.
 """
 
 import argparse
-from typing import List
+from typing import List, Optional
 
 from ..matrix import Vector, argmax
 from ..mnist import FILES, N_CLASSES, Dataset, load_mnist
@@ -55,8 +55,11 @@ def framed_art(image: bytes, rows: int, cols: int) -> List[str]:
     return [edge] + digit_art(image, rows, cols) + [edge]
 
 
-def probability_chart(p: Vector, label: int) -> List[str]:
-    """One line per class k: k, p_k and a bar of round(p_k * BAR_WIDTH) characters."""
+def probability_chart(p: Vector, label: Optional[int]) -> List[str]:
+    """One line per class k: k, p_k and a bar of round(p_k * BAR_WIDTH) characters.
+
+    The true label, if known (not None), is marked.
+    """
     lines = []
     for k, p_k in enumerate(p):
         bar = "#" * round(p_k * BAR_WIDTH)
