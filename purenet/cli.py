@@ -26,6 +26,7 @@ from typing import List, Optional
 
 from .commands import CommandError, UsageError
 from .commands._signals import Interrupted, stop_signals_interrupt
+from .image import ImageError
 from .jacobian import BudgetError
 from .mnist import DataError
 from .model_io import ModelError
@@ -35,7 +36,7 @@ from .xlsx import WorkbookError
 
 # Every failure a user can cause, and the exit code it ends with.
 EXIT_CODES = {UsageError: 2, CommandError: 1, DataError: 1, ModelError: 1, TrainingDiverged: 1,
-              BudgetError: 1, WorkerFailed: 1, WorkbookError: 1}
+              BudgetError: 1, WorkerFailed: 1, WorkbookError: 1, ImageError: 1}
 EXPECTED = tuple(EXIT_CODES)
 
 # What writing to standard output fails with when nobody can read it (a closed

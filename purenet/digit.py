@@ -19,7 +19,7 @@ brought to the same form before the network sees it:
 
 The result is 784 bytes, row-major, 0 = background and 255 = full ink: the
 same form as one MNIST image from ``mnist.py``, so the rest of purenet can
-use it as it uses a test image (``mnist.to_vector`` turns it into x).
+use it as it uses a test image (``network.to_vector`` turns it into x).
 
 Coordinates.  Pixel (r, c) is row r, column c, counted from 0 at the top
 left.  The centre of mass of a digit with ink v_rc is

@@ -80,7 +80,6 @@ from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .atomic import write_bytes_atomic
-from .errors import PurenetError
 
 MAX_PIXELS = 4096 * 4096           # width * height of the largest image read
 MAX_FILE_BYTES = 64 * 1024 * 1024  # size of the largest file read
@@ -116,7 +115,7 @@ OTHER_FORMATS = [
 ]
 
 
-class ImageError(PurenetError):
+class ImageError(Exception):
     """An image file cannot be read: not an image, damaged, or a feature not supported."""
 
 

@@ -21,9 +21,9 @@ from purenet.commands.predict import probabilities
 from purenet.digit import FIELD, prepare_digit
 from purenet.image import decode_image, read_image
 from purenet.matrix import argmax
-from purenet.mnist import load_mnist, to_vector
+from purenet.mnist import load_mnist
 from purenet.model_io import Model, load_model, save_model
-from purenet.network import he_init, predict
+from purenet.network import he_init, predict, to_vector
 
 sys.path.insert(0, str(Path(__file__).parent))
 from image_files import mnist_page, png_bytes, pnm_bytes  # noqa: E402

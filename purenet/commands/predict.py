@@ -32,13 +32,13 @@ import stat
 from typing import List, Sequence, Tuple
 
 from ..digit import FIELD, Prepared, prepare_digit
-from ..errors import ModelError, UsageError
-from ..fast import predict_probabilities
 from ..image import Image, ImageError, read_image, write_pgm
 from ..matrix import Vector, argmax
 from ..mnist import N_CLASSES
-from ..model_io import load_model, to_json_text
+from ..model_io import ModelError, load_model, to_json_text
 from ..network import Params
+from ..speed import predict_probabilities
+from . import UsageError
 from .show import framed_art, probability_chart
 
 DEFAULT_MODEL = os.path.join("model", "model.json")   # where `purenet train` saves by default
