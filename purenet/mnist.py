@@ -256,6 +256,14 @@ def load_mnist(split: str, data_dir: Optional[str] = None, verify: bool = True) 
     return Dataset(images=images, labels=labels, rows=rows, cols=cols)
 
 
+def check_image_size(data: Dataset, split: str, n_in: int) -> None:
+    """DataError unless each image has n_in pixels (the network has one input x_j per pixel)."""
+    if data.rows * data.cols != n_in:
+        # more pixels would index past W1's columns; fewer would train on a wrong picture
+        raise DataError(f"{FILES[split][0]}: images of {data.rows}x{data.cols} = "
+                        f"{data.rows * data.cols} pixels, but the network takes {n_in}")
+
+
 def train_val_split(data: Dataset, n_train: int, val_size: int
                     ) -> Tuple[List[bytes], List[int], List[bytes], List[int]]:
     """The first n_train images to train on and the last val_size to validate on.

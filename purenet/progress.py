@@ -12,7 +12,7 @@ every ``log_every`` seconds.
 
 import sys
 import time
-from typing import Optional, TextIO
+from typing import Any, Dict, Optional, TextIO
 
 
 def format_duration(seconds: float) -> str:
@@ -25,6 +25,13 @@ def format_duration(seconds: float) -> str:
     if m:
         return f"{m}m{s:02d}s"
     return f"{s}s"
+
+
+def epoch_line(entry: Dict[str, Any], epochs: int) -> str:
+    """The line printed when an epoch ends, from its history entry (train.fit)."""
+    return (f"epoch {entry['epoch']:>2}/{epochs}  lr {entry['lr']:.4f}  "
+            f"train loss {entry['train_loss']:.4f}  train acc {entry['train_accuracy']:.4f}  "
+            f"val acc {entry['val_accuracy']:.4f}  {format_duration(entry['seconds'])}")
 
 
 class ProgressLine:

@@ -54,7 +54,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
-from .matrix import Vector, argmax, total
+from .matrix import argmax, total
 from .network import (Params, Sizes, backward, forward, he_init, one_hot, predict,
                       to_vector)
 

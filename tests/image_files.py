@@ -1,8 +1,8 @@
 """Image files for the tests, written from the PNG and netpbm specifications with zlib and struct.
 
-Independent of purenet/image.py (nothing is imported from it), so a test
+Independent of purenet/image (nothing is imported from it), so a test
 that reads these files back checks the reader against the specification
-as written here, not against itself.  See purenet/image.py's docstring
+as written here, not against itself.  See the docstrings of purenet/image/png.py and pnm.py
 for the layouts.
 
     png_bytes(width, height, samples, ...)   a PNG; samples as stored (palette: indices)

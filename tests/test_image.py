@@ -1,4 +1,4 @@
-"""image.py: PNG and PNM files written by the tests (tests/image_files.py) read back exactly.
+"""purenet/image: PNG and PNM files written by the tests (tests/image_files.py) read back exactly.
 
 Every PNG filter type, every colour type and bit depth, several IDAT
 chunks, tRNS, every PNM variant; and each way a file can be wrong ends in

@@ -24,7 +24,6 @@ import pytest
 
 from purenet import cli, metrics, speed
 from purenet.commands import report as report_command
-from purenet.commands import train as train_command
 from purenet.speed import predict_with_confidence
 from purenet.mnist import FILES, load_mnist
 from purenet.model_io import (data_sha256, load_model, params_sha256, reuse_problem,

@@ -1,6 +1,6 @@
 """``purenet predict IMAGE...``: what a trained network makes of your own picture of a digit.
 
-Each IMAGE (PNG, or PGM/PBM/PPM) is read by ``image.py`` and prepared by
+Each IMAGE (PNG, or PGM/PBM/PPM) is read by ``purenet/image`` and prepared by
 ``digit.py`` the way MNIST's digits were: ink found and turned light on
 dark, cropped, scaled into a 20 x 20 box and centred by mass in a 28 x 28
 field.  Then, as for a test image, x_j = pixel_j / 255, the model computes

@@ -18,14 +18,14 @@ import time
 from typing import Any, Dict, Optional
 
 from .. import metrics, speed
-from ..mnist import FILES, Dataset, DataError, load_mnist, train_val_split
+from ..mnist import Dataset, check_image_size, load_mnist, train_val_split
 from ..model_io import Model, save_model, stored_predictions
-from ..progress import ProgressLine, format_duration
-from ..train import SCHEDULES, TrainConfig, TrainingDiverged, fit, new_state
+from ..progress import ProgressLine, epoch_line
+from ..train import SCHEDULES, TrainConfig, TrainingDiverged, fit
 from . import UsageError
 from ._args import add_data_arguments, fraction, nonnegative_int, positive_float, positive_int
-from ._resume import check_resume_flags, fill_in_defaults
-from ._run_dir import CHECKPOINT, MODEL, REPORT, RunLock, prepare_out_dir, save_checkpoint
+from ._run_dir import CHECKPOINT, MODEL, REPORT, RunLock, save_checkpoint
+from ._settings import new_run, resumed_run
 from ._signals import stop_signals_wait
 
 
@@ -58,35 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
          help="at the end, also write DIR/report.xlsx (needs openpyxl; see purenet report)")
 
 
-def check_pixels(data: Dataset, split: str, n_in: int) -> None:
-    """The network has one input x_j per pixel, so each image must have n_in pixels."""
-    if data.rows * data.cols != n_in:
-        # more pixels would index past W1's columns; fewer would train on a wrong picture
-        raise DataError(f"{FILES[split][0]}: images of {data.rows}x{data.cols} = "
-                        f"{data.rows * data.cols} pixels, but the network takes {n_in}")
-
-
-def epoch_line(entry: Dict[str, Any], epochs: int) -> str:
-    return (f"epoch {entry['epoch']:>2}/{epochs}  lr {entry['lr']:.4f}  "
-            f"train loss {entry['train_loss']:.4f}  train acc {entry['train_accuracy']:.4f}  "
-            f"val acc {entry['val_accuracy']:.4f}  {format_duration(entry['seconds'])}")
-
-
 def run(args: argparse.Namespace) -> int:
     if args.report:
         from ..xlsx import require_openpyxl
         require_openpyxl("a report")   # now, not after hours of training
-    if args.resume:
-        config, state, n_train, val_size = check_resume_flags(args)
-        out = args.resume
-    else:
-        fill_in_defaults(args)
-        config = TrainConfig(sizes=(784, args.hidden, 10), lr=args.lr, momentum=args.momentum,
-                             batch_size=args.batch_size, epochs=args.epochs,
-                             schedule=args.schedule, seed=args.seed)
-        out, state = args.out, new_state(config)
-        prepare_out_dir(out, args.overwrite)
-        n_train, val_size = args.limit, args.val_size
+    config, state, n_train, val_size = resumed_run(args) if args.resume else new_run(args)
+    out = args.resume or args.out
     with RunLock(out):
         return train_and_test(args, config, state, out, n_train, val_size)
 
@@ -106,8 +83,8 @@ def train_and_test(args, config: TrainConfig, state, out: str, limit: Optional[i
                    val_size: int) -> int:
     train_data = load_mnist("train", args.data_dir, verify=args.verify)
     test_data = load_mnist("test", args.data_dir, verify=args.verify)
-    check_pixels(train_data, "train", config.sizes[0])
-    check_pixels(test_data, "test", config.sizes[0])
+    check_image_size(train_data, "train", config.sizes[0])
+    check_image_size(test_data, "test", config.sizes[0])
     images, labels, val_images, val_labels = split(train_data, limit, val_size)
     if config.batch_size > len(images):
         raise UsageError(f"--batch-size {config.batch_size} is larger than the "

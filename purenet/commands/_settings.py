@@ -1,5 +1,6 @@
-"""Which flags ``purenet train --resume DIR`` takes, and the defaults of a new run.
+"""The settings of a run of ``purenet train``, from its flags: a new run, or one resumed.
 
+A new run takes each setting from its flag, or its default (``new_run``).
 A resumed run continues with the settings it was started with.  Whether
 a flag was *given* decides what happens to it (argparse leaves a run
 setting None when it is not), never a comparison with its default:
@@ -19,9 +20,9 @@ setting None when it is not), never a comparison with its default:
 import argparse
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from ..train import TrainConfig, TrainState
+from ..train import TrainConfig, TrainState, new_state
 from . import UsageError
-from ._run_dir import load_checkpoint
+from ._run_dir import load_checkpoint, prepare_out_dir
 
 VAL_SIZE = 5000
 OUT = "model"
@@ -48,6 +49,19 @@ def flag_name(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
+Run = Tuple[TrainConfig, TrainState, Optional[int], int]   # config, state, images to train on, to validate on
+
+
+def new_run(args: argparse.Namespace) -> Run:
+    """A new run's config and state, in --out made ready for it."""
+    fill_in_defaults(args)
+    config = TrainConfig(sizes=(784, args.hidden, 10), lr=args.lr, momentum=args.momentum,
+                         batch_size=args.batch_size, epochs=args.epochs,
+                         schedule=args.schedule, seed=args.seed)
+    prepare_out_dir(args.out, args.overwrite)
+    return config, new_state(config), args.limit, args.val_size
+
+
 def fill_in_defaults(args: argparse.Namespace) -> None:
     """For a new run: every run setting not given takes its default; --hidden is bounded."""
     d = TrainConfig()
@@ -62,12 +76,8 @@ def fill_in_defaults(args: argparse.Namespace) -> None:
                          f"(each costs 1,570 floats of weights and velocities)")
 
 
-def check_resume_flags(args: argparse.Namespace
-                       ) -> Tuple[TrainConfig, TrainState, Optional[int], int]:
-    """The resumed run's config and state, with the flags given applied or refused.
-
-    Also returns the number of training images and of validation images it used.
-    """
+def resumed_run(args: argparse.Namespace) -> Run:
+    """The resumed run's config and state, with the flags given applied or refused."""
     directory = args.resume
     if args.out is not None or args.overwrite:
         given = "--out" if args.out is not None else "--overwrite"
