@@ -1,4 +1,4 @@
-"""MNIST: reading the four IDX files, checking them, and turning a digit into x.
+"""MNIST: reading the four IDX files, checking them, and splitting off the validation images.
 
 MNIST is 70,000 handwritten digits (60,000 "train", 10,000 "test"), each a
 28 x 28 grid of grey levels 0..255 (0 = background, 255 = full ink), with
