@@ -579,3 +579,26 @@ def test_a_wrong_table_entry_is_caught():
     assert len(check_jacobian_table(text)) == 1
     text = read("05-training.md").replace("| 0.150000 |", "| 0.160000 |")
     assert len(check_learning_rate_table(text)) == 1
+
+
+# --- the test command ----------------------------------------------------------------------------
+
+def readme_test_command() -> str:
+    """The README's command marked "# run the tests", without the comment."""
+    lines = [line for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+             if line.rstrip().endswith("# run the tests")]
+    assert len(lines) == 1, lines
+    return lines[0].split("#")[0].strip()
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    command = readme_test_command()
+    assert "--cov=purenet --cov-report=term-missing" in command
+    assert command in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_coverage_floor_and_subprocess_measurement_are_configured():
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^patch = \["subprocess"\]$', text, re.M)
+    assert re.search(r"^parallel = true$", text, re.M)
+    assert re.search(r"^fail_under = 95$", text, re.M)
