@@ -67,6 +67,21 @@ text is built first, written to a temporary file beside the target,
 flushed to disk, and then renamed over the target in one step.  A crash or an error at any point
 leaves either the old file or the new one, never half of one.
 
+Every number in the file must also fit a float.  JSON itself has no
+limit: ``1e400`` reads as infinity, and a whole number of 400 digits reads
+as a Python int that ``float()`` refuses (OverflowError), or, past 4,300
+digits, is refused by the parser itself on Python 3.11+ (ValueError).  So
+whole numbers are read from their text (``json.loads(parse_int=...)``), and
+one of more than ``MAX_INT_DIGITS`` digits is kept as ``TooManyDigits``;
+then every number anywhere in the document (weights, velocities, epochs, history, hyperparameters, test
+predictions) is checked to be finite and at most ``sys.float_info.max``:
+``ModelError`` naming where it is, e.g. "training_state.velocity.b2[0] is
+inf".
+
+What is read is bounded too: only a regular file (not a named pipe, which
+would wait forever, nor a device such as /dev/zero, which never ends:
+files.py), and at most ``MAX_MODEL_BYTES``, checked before a byte is parsed.
+
 Every problem with a file (including a test_predictions object whose
 lists differ in length, or hold a digit outside 0..n_out-1 or a p outside
 [0, 1]) is reported as a ``ModelError`` whose one-line message starts with
@@ -76,12 +91,15 @@ the file's name.  A model holding such an object is not written either.
 import hashlib
 import json
 import math
+import os
 import re
 import struct
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .atomic import write_bytes_atomic
+from .files import kind_of_mode
 from .matrix import Matrix, Vector
 from .network import Params
 
@@ -95,6 +113,21 @@ FORMAT_VERSION = 1
 Sizes = Tuple[int, int, int]
 ExpectedSizes = Tuple[Optional[int], Optional[int], Optional[int]]
 SIZE_NAMES = ("input size", "hidden width", "output size")
+
+# The largest file a model can be.  purenet train allows at most 16,384
+# hidden units (commands/_settings.py, MAX_HIDDEN), so the largest network is
+# 784-16384-10, with 16,384 x 785 + 10 x 16,385 = 13,025,290 parameters;
+# a checkpoint holds as many velocities again: 26,050,580 numbers.  Each is
+# written as at most 24 characters (-1.2345678901234567e-308) and ", ":
+# 26 bytes, so 677,315,080 bytes, plus under 1 MB of indentation and line
+# breaks and the test predictions (about 23 bytes for each test image, 0.23
+# MB for MNIST's 10,000).  Anything past 700 MB is not a purenet model,
+# and is refused before it is read into memory.
+MAX_MODEL_BYTES = 700_000_000
+
+# A float holds at most sys.float_info.max = 1.797...e308, a whole number
+# of 309 digits; one digit more can only be too large.
+MAX_INT_DIGITS = len(str(int(sys.float_info.max)))     # 309
 
 
 @dataclass
@@ -281,6 +314,7 @@ def load_model(path: str, expect_sizes: Optional[ExpectedSizes] = None) -> Model
     """
     document = _read_json(path)
     _check_format(path, document)
+    _check_numbers(path, document)
     sizes = _read_sizes(path, document)
     if expect_sizes is not None:
         _check_expected_sizes(path, sizes, expect_sizes)
@@ -294,20 +328,38 @@ def load_model(path: str, expect_sizes: Optional[ExpectedSizes] = None) -> Model
     )
 
 
-def _read_json(path: str) -> Any:
+def read_model_bytes(path: str) -> bytes:
+    """The bytes of the model file at path: a regular file of at most MAX_MODEL_BYTES, or ModelError."""
     try:
+        # stat before open: opening a named pipe to read would wait for a writer
+        kind = kind_of_mode(os.stat(path).st_mode)
+        if kind is not None:
+            raise ModelError(f"{path}: cannot read: it is {kind}, not a file")
         with open(path, "rb") as f:
-            data = f.read()
+            # a file can grow between the stat and the read, so count what is read
+            data = f.read(MAX_MODEL_BYTES + 1)
     except FileNotFoundError:
         raise ModelError(f"{path}: no such model file") from None
     except OSError as e:
         raise ModelError(f"{path}: cannot read: {e.strerror or e}") from None
+    except ValueError as e:  # a NUL byte in the path
+        raise ModelError(f"{path!r}: cannot read: {e}") from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelError(f"{path}: not a purenet model (larger than {MAX_MODEL_BYTES:,} bytes, "
+                         "the size of a checkpoint of the widest network purenet trains)")
+    return data
+
+
+def _read_json(path: str) -> Any:
+    data = read_model_bytes(path)
+
     def refuse_constant(name: str) -> float:
         # Python's json module accepts NaN and Infinity, although JSON does not.
         raise ModelError(f"{path}: contains {name}; every number in a model file must be finite")
 
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
+        return json.loads(data.decode("utf-8"), parse_constant=refuse_constant,
+                          parse_int=_whole_number)
     except UnicodeDecodeError:
         raise ModelError(f"{path}: not a purenet model (not UTF-8 text, so not JSON)") from None
     except json.JSONDecodeError as e:
@@ -316,6 +368,61 @@ def _read_json(path: str) -> Any:
     except RecursionError:
         # json reads each level of [[[...]]] with one recursive call
         raise ModelError(f"{path}: not a purenet model (JSON nested too deeply to read)") from None
+
+
+@dataclass(frozen=True)
+class TooManyDigits:
+    """What the JSON text held in place of a whole number of more than MAX_INT_DIGITS digits."""
+    digits: int
+
+
+def _whole_number(text: str) -> Any:
+    """A JSON whole number, given as its digits: an int, or TooManyDigits for _check_numbers.
+
+    json calls this before int() sees the text, so a number of 5,000
+    digits never meets int()'s limit (4,300 digits on Python 3.11+,
+    ValueError) and is reported, with its place, like one of 400.
+    """
+    digits = len(text.lstrip("-"))
+    return TooManyDigits(digits) if digits > MAX_INT_DIGITS else int(text)
+
+
+def _check_numbers(path: str, document: Dict[str, Any]) -> None:
+    """ModelError naming the first number in the document that a float cannot hold.
+
+    That is an infinity (JSON's 1e400 reads as one) or a whole number
+    above sys.float_info.max.  Lists of floats, which is what almost all
+    of a model is, are checked in bulk.
+    """
+    def check(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for key, entry in value.items():
+                check(entry, f"{where}.{key}" if where else key)
+        elif isinstance(value, list):
+            if set(map(type, value)) <= {float} and all(map(math.isfinite, value)):
+                return
+            for i, entry in enumerate(value):
+                check(entry, f"{where}[{i}]")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ModelError(f"{path}: {where} is {value!r}; every number in a model file "
+                             "must be finite")
+        elif isinstance(value, TooManyDigits):
+            raise ModelError(f"{path}: {where} is a whole number of {value.digits:,} digits, "
+                             "too large for a float")
+        elif isinstance(value, int) and not isinstance(value, bool) and not fits_a_float(value):
+            raise ModelError(f"{path}: {where} is a whole number of {len(str(abs(value)))} "
+                             "digits, too large for a float")
+
+    check(document, "")
+
+
+def fits_a_float(n: int) -> bool:
+    """True if float(n) is a finite number (|n| at most sys.float_info.max)."""
+    try:
+        float(n)
+    except OverflowError:
+        return False
+    return True
 
 
 def _check_format(path: str, document: Any) -> None:
@@ -383,16 +490,15 @@ def _numbers(path: str, where: str, values: Any, n: int) -> Vector:
         raise ModelError(f"{path}: {where} is not a list of numbers")
     if len(values) != n:
         raise ModelError(f"{path}: {where} has {len(values)} entries, sizes say {n}")
-    # The common case (all floats, all finite) is checked in bulk, since W1
-    # alone holds about 400,000 numbers; the slow path only finds the culprit
-    # or turns whole numbers written by another tool into floats.
-    if set(map(type, values)) <= {float} and all(map(math.isfinite, values)):
+    # Every number is already known to fit a float (_check_numbers).  The
+    # common case, all floats, is checked in bulk, since W1 alone holds about
+    # 400,000 numbers; the slow path only finds the culprit or turns whole
+    # numbers written by another tool into floats.
+    if set(map(type, values)) <= {float}:
         return values
     for j, v in enumerate(values):
         if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise ModelError(f"{path}: {where}[{j}] is {v!r}, not a number")
-        if not math.isfinite(v):
-            raise ModelError(f"{path}: {where}[{j}] is {v!r}; weights must be finite")
+            raise ModelError(f"{path}: {where}[{j}] is {v!r:.80}, not a number")
     return [float(v) for v in values]
 
 

@@ -2,14 +2,17 @@
 
 import gzip
 import hashlib
+import os
 import shutil
 import struct
+import tracemalloc
+import zlib
 from collections import Counter
 
 import pytest
 
-from purenet.mnist import (BUNDLED_DIR, FILES, IMAGES_MAGIC, LABELS_MAGIC, DataError, Dataset,
-                           load_mnist, read_images, train_val_split)
+from purenet.mnist import (BUNDLED_DIR, FILES, IMAGES_MAGIC, LABELS_MAGIC, MAX_EXTRA, MAX_IDX_BYTES,
+                           DataError, Dataset, load_mnist, read_images, train_val_split)
 from purenet.network import to_vector
 
 TRAIN_IMAGES, TRAIN_LABELS = FILES["train"]
@@ -245,3 +248,70 @@ def test_validation_images_are_the_last_val_size_and_none_is_trained_on():
     assert everything[1] == list(range(7)) and not set(everything[1]) & set(everything[3])
     with pytest.raises(ValueError, match="without overlap"):
         train_val_split(data, 8, 3)
+
+
+# --- bounded reads: the header first, then no more than it promises ----------------------
+
+def gzip_bomb(path, header: bytes, zeros: int) -> None:
+    """A gzip file of `header` and then `zeros` zero bytes, compressed a piece at a time."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)     # 31: gzip framing
+    piece = bytes(1 << 20)
+    with open(path, "wb") as f:
+        f.write(packer.compress(header))
+        for _ in range(zeros >> 20):
+            f.write(packer.compress(piece))
+        f.write(packer.flush())
+
+
+def test_a_small_gzip_that_expands_to_far_more_than_promised_fails_in_bounded_memory(tmp_path):
+    # 3 images of 2x3 promised, 256 MiB delivered from a file of about 250 KB
+    path = tmp_path / TRAIN_IMAGES
+    gzip_bomb(path, idx_images(PIXELS), 256 << 20)
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as info:
+            read_images(str(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == (f"{TRAIN_IMAGES}: more than {MAX_EXTRA:,} extra bytes after the 34 "
+                               "the header accounts for (3 images of 2x3 pixels)")
+    assert peak < 4 << 20          # measured: about 0.6 MB; reading it all would take 256 MiB
+
+
+def test_a_header_that_promises_more_than_an_idx_file_may_hold_is_refused_before_reading_on(tmp_path):
+    path = tmp_path / TRAIN_IMAGES
+    write_gz(path, idx_images(PIXELS, count=0xFFFFFFFF, rows=28, cols=28))
+    with pytest.raises(DataError) as info:
+        read_images(str(path))
+    promised = 16 + 0xFFFFFFFF * 784
+    assert str(info.value) == (f"{TRAIN_IMAGES}: the header promises {promised:,} bytes, more than "
+                               f"the {MAX_IDX_BYTES:,} an IDX file may hold")
+
+
+def test_a_few_extra_bytes_are_counted_exactly(tmp_path):
+    write_split(tmp_path, images_raw=idx_images(PIXELS) + bytes(MAX_EXTRA))
+    assert f"{MAX_EXTRA} extra bytes after the 34" in load_error(tmp_path)
+    write_split(tmp_path, images_raw=idx_images(PIXELS) + bytes(MAX_EXTRA + 1))
+    assert f"more than {MAX_EXTRA:,} extra bytes after the 34" in load_error(tmp_path)
+
+
+def test_a_damaged_crc_is_still_found_when_the_file_ends_where_its_header_says(tmp_path):
+    data = bytearray(gzip.compress(idx_images(PIXELS)))
+    data[-8] ^= 0xFF                                   # the CRC-32 of the trailer
+    (tmp_path / TRAIN_IMAGES).write_bytes(bytes(data))
+    write_gz(tmp_path / TRAIN_LABELS, idx_labels(LABELS))
+    assert "not a valid gzip file (CRC check failed" in load_error(tmp_path)
+
+
+@pytest.mark.parametrize("kind, make", [
+    ("a named pipe (FIFO)", os.mkfifo),
+    ("a directory", os.mkdir),
+    ("a character device", lambda path: os.symlink("/dev/zero", path)),
+])
+def test_an_idx_path_that_is_not_a_regular_file_is_refused_before_it_is_opened(tmp_path, kind, make):
+    write_split(tmp_path)
+    (tmp_path / TRAIN_LABELS).unlink()
+    make(str(tmp_path / TRAIN_LABELS))
+    assert load_error(tmp_path) == f"{TRAIN_LABELS}: cannot read it: it is {kind}, not a file"

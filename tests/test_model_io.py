@@ -330,7 +330,92 @@ def test_a_number_too_large_for_a_float_is_not_finite(tmp_path):
     # 1e999 is valid JSON, but reads as inf.
     path = tmp_path / "m.json"
     path.write_text(json.dumps(valid_document()).replace("0.30000000000000004", "1e999"))
-    assert "b2[1] is inf; weights must be finite" in load_error(path)
+    assert "params.b2[1] is inf; every number in a model file must be finite" in load_error(path)
+
+
+# Numbers JSON holds and a float cannot, wherever they are: each names its place.
+BIG = 10 ** 400
+
+
+@pytest.mark.parametrize("place, edit", [
+    ("params.W1[1][2]", lambda d: d["params"]["W1"][1].__setitem__(2, BIG)),
+    ("sizes[0]", lambda d: d["sizes"].__setitem__(0, BIG)),
+    ("hyperparameters.epochs", lambda d: d["hyperparameters"].__setitem__("epochs", BIG)),
+    ("history[0].seconds", lambda d: d["history"][0].__setitem__("seconds", -BIG)),
+    ("training_state.velocity.b1[0]",
+     lambda d: d.__setitem__("training_state", {"velocity": {"b1": [BIG]}, "epoch": 1})),
+    ("training_state.epoch", lambda d: d.__setitem__("training_state", {"epoch": BIG})),
+])
+def test_a_whole_number_too_large_for_a_float_is_named_where_it_is(tmp_path, place, edit):
+    document = valid_document()
+    document["hyperparameters"], document["history"] = {"epochs": 2}, [{"seconds": 1.5}]
+    edit(document)
+    message = load_error(write_document(tmp_path / "m.json", document))
+    assert message.endswith(f": {place} is a whole number of 401 digits, too large for a float")
+
+
+@pytest.mark.parametrize("text", ["1e400", "-1e400", "1.8e308"])
+def test_a_decimal_too_large_for_a_float_anywhere_is_named_where_it_is(tmp_path, text):
+    path = tmp_path / "m.json"
+    document = valid_document()
+    document["history"] = [{"epoch": 1, "train_loss": 12345.5}]
+    path.write_text(json.dumps(document).replace("12345.5", text))
+    assert f"history[0].train_loss is {float(text)!r}; every number in a model file must be " \
+           "finite" in load_error(path)
+
+
+@pytest.mark.parametrize("digits", [310, 4300, 5000, 100_000])
+def test_a_whole_number_of_too_many_digits_is_refused_before_int_reads_it(tmp_path, digits):
+    # past 4,300 digits int() itself refuses the text on Python 3.11+ (ValueError)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(valid_document()).replace('"sizes": [4', '"sizes": [' + "7" * digits))
+    assert load_error(path).endswith(f": sizes[0] is a whole number of {digits:,} digits, "
+                                     "too large for a float")
+
+
+def test_the_largest_whole_number_a_float_holds_is_accepted(tmp_path):
+    document = valid_document()
+    document["hyperparameters"] = {"big": int(1.7976931348623157e308), "one_more": 10 ** 308}
+    loaded = load_model(write_document(tmp_path / "m.json", document))
+    assert loaded.hyperparameters["big"] == int(1.7976931348623157e308)
+    assert model_io.MAX_INT_DIGITS == 309
+    assert model_io.fits_a_float(int(1.7976931348623157e308))
+    assert not model_io.fits_a_float(int(1.7976931348623157e308) * 2)
+
+
+# --- what is read: a regular file of plausible size ---------------------------
+
+def test_a_model_file_larger_than_any_model_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    path = write_document(tmp_path / "m.json", valid_document())
+    size = os.path.getsize(path)
+    monkeypatch.setattr(model_io, "MAX_MODEL_BYTES", size)
+    assert load_model(path).params.sizes == (4, 3, 2)             # exactly the bound: read
+    monkeypatch.setattr(model_io, "MAX_MODEL_BYTES", size - 1)
+    assert f"larger than {size - 1:,} bytes" in load_error(path)
+
+
+def test_the_size_bound_holds_the_widest_checkpoint_purenet_can_save():
+    from purenet.commands._settings import MAX_HIDDEN
+    n_in, n_out = 784, 10
+    parameters = MAX_HIDDEN * (n_in + 1) + n_out * (MAX_HIDDEN + 1)
+    longest_number = len(repr(-1.2345678901234567e-308)) + len(", ")
+    assert 2 * parameters * longest_number < model_io.MAX_MODEL_BYTES
+
+
+@pytest.mark.parametrize("kind, make", [
+    ("a named pipe (FIFO)", os.mkfifo),
+    ("a directory", os.mkdir),
+])
+def test_a_model_path_that_is_not_a_regular_file_is_refused_without_opening_it(tmp_path, kind, make):
+    path = tmp_path / "model.json"
+    make(path)
+    assert load_error(path) == f"{path}: cannot read: it is {kind}, not a file"
+
+
+def test_a_link_to_a_device_is_the_device(tmp_path):
+    path = tmp_path / "model.json"
+    path.symlink_to("/dev/zero")       # read, it would never end
+    assert load_error(path) == f"{path}: cannot read: it is a character device, not a file"
 
 
 @pytest.mark.parametrize("expect, message", [
@@ -496,7 +581,8 @@ def test_infinite_p_in_the_file_is_refused(tmp_path):
     path = tmp_path / "m.json"
     text = json.dumps(predictions_document()).replace("0.75", "1e999")
     path.write_text(text)
-    assert "p_predicted[0] is inf, not a probability in [0, 1]" in load_error(path)
+    assert "test_predictions.p_predicted[0] is inf; every number in a model file must be finite" \
+        in load_error(path)
 
 
 def test_whole_number_probabilities_load_as_floats(tmp_path):
