@@ -6,7 +6,9 @@
     digit_trace.xlsx              MNIST test image --digit, pooled to 7 x 7, through 49-8-10
 
 With the default flags and openpyxl 3.1.5 the files are byte for byte the
-ones committed in spreadsheets/.  The sizes are capped so that a workbook
+ones committed in spreadsheets/.  A file of those names already in --out
+is replaced only if purenet wrote it (or it is an .xlsx file and
+--overwrite is given): see _files.py.  The sizes are capped so that a workbook
 stays something a person can read (the long form's dz1/dW1 alone has
 n_hidden x n_hidden x n_in entries).
 """
@@ -17,6 +19,7 @@ import os
 from ..xlsx import require_openpyxl
 from . import CommandError, UsageError
 from ._args import add_data_arguments, nonnegative_int, positive_float, positive_int, sizes
+from ._files import check_output_file
 
 MAX_SIZE = 10      # each of n_in, n_hidden, n_out
 MAX_BATCH = 4
@@ -40,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
     parser.add_argument("--out", default="spreadsheets", metavar="DIR",
                         help="directory to write the workbooks into (default spreadsheets)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace .xlsx files of the same names that purenet did not write")
 
 
 def check_limits(args: argparse.Namespace) -> None:
@@ -60,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
     check_limits(args)
     require_openpyxl("the trace workbooks")
     from ..mnist import load_mnist
-    from ..xlsx.trace import Digit, Settings, build
+    from ..xlsx.trace import WORKBOOKS, Digit, Settings, build
+
+    for name in WORKBOOKS:   # before any work: none of them may be a file purenet did not write
+        check_output_file(os.path.join(args.out, name), args.overwrite, flag="in --out")
 
     test = load_mnist("test", args.data_dir, verify=args.verify)
     if args.digit >= len(test):

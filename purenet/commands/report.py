@@ -29,6 +29,7 @@ from ..speed import predict_with_confidence
 from ..xlsx import require_openpyxl
 from . import CommandError, UsageError
 from ._args import add_data_arguments, positive_int
+from ._files import check_output_file
 from ..mnist import Dataset, N_CLASSES, load_mnist
 from ..model_io import Model, load_model, reuse_problem
 
@@ -38,20 +39,28 @@ DEFAULT_OUT = "report.xlsx"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="a model file saved by purenet train")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE",
-                        help=f"the workbook to write (default {DEFAULT_OUT})")
+                        help=f"the workbook to write (default {DEFAULT_OUT}); a file there is "
+                             "replaced only if purenet wrote it")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out even if it is an .xlsx file purenet did not write")
     add_data_arguments(parser)
     parser.add_argument("--limit", type=positive_int, metavar="N",
                         help="use only the first N test images (a quicker look)")
 
 
-def check_out(path: str) -> None:
-    """A UsageError now, rather than a failure after classifying 10,000 images."""
+def check_out(path: str, overwrite: bool) -> None:
+    """A UsageError now, rather than a failure after classifying 10,000 images.
+
+    Never a file that is not a workbook of ours, the model itself included
+    (_files.check_output_file).
+    """
     if os.path.isdir(path):
         raise UsageError(f"--out {path}: is a directory; give a file name such as "
                          f"{os.path.join(path, DEFAULT_OUT)}")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise UsageError(f"--out {path}: directory {parent} does not exist")
+    check_output_file(path, overwrite)
 
 
 def first(test: Dataset, limit: Optional[int]) -> Dataset:
@@ -108,7 +117,7 @@ def write_report(model: Model, test: Dataset, path: str, source: str,
 
 def run(args: argparse.Namespace) -> int:
     require_openpyxl("a report")
-    check_out(args.out)
+    check_out(args.out, args.overwrite)
     test = load_mnist("test", args.data_dir, verify=args.verify)
     model = load_model(args.model, expect_sizes=(test.rows * test.cols, None, N_CLASSES))
     write_report(model, test, args.out, os.path.basename(args.model), args.limit)

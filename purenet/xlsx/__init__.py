@@ -13,8 +13,17 @@ the standard library alone.
 
 import os
 import sys
+import zipfile
 
 OPENPYXL_VERSION = "3.1.5"  # pinned: another version writes other bytes
+
+# Every workbook purenet saves names this creator in docProps/core.xml
+# (book.Book.to_bytes): how a command knows that a file it is about to
+# replace is a workbook of its own (commands/_files.py).
+AUTHOR = "purenet"
+_CORE = "docProps/core.xml"
+_CREATOR = f"<dc:creator>{AUTHOR}</dc:creator>".encode("ascii")
+_CORE_LIMIT = 1 << 16    # bytes of core.xml read at most (purenet's is 470)
 
 # openpyxl picks its XML writer once, when it is first imported: lxml's if
 # lxml is installed, else the standard library's.  The two write the same
@@ -45,3 +54,17 @@ def require_openpyxl(what: str) -> None:
         print(f"purenet: warning: openpyxl {openpyxl.__version__} is not {OPENPYXL_VERSION}; "
               f"{what} will differ byte for byte from what the pinned version writes",
               file=sys.stderr)
+
+
+def written_by_purenet(path: str) -> bool:
+    """True if path is an .xlsx file whose docProps/core.xml names purenet as its creator.
+
+    Reads with the standard library only (zipfile), and at most
+    _CORE_LIMIT bytes of core.xml, so any file can be looked at safely.
+    """
+    try:
+        with zipfile.ZipFile(path) as book, book.open(_CORE) as core:
+            return _CREATOR in core.read(_CORE_LIMIT)
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError, EOFError):
+        # not a zip, no core.xml, encrypted, damaged: not a workbook of ours
+        return False

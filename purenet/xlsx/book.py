@@ -71,6 +71,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..atomic import write_bytes_atomic
+from . import AUTHOR
 
 import openpyxl
 from openpyxl.chart import LineChart, Reference
@@ -90,7 +91,6 @@ if openpyxl.LXML:
 FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)          # the earliest date a zip entry can carry
 ZIP_LEVEL = 6                             # zlib's default level, fixed explicitly
-AUTHOR = "purenet"
 
 ALLOWED_FUNCTIONS = frozenset({"SUM", "SUMPRODUCT", "MAX", "EXP", "LN", "IF"})
 
