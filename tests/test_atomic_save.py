@@ -226,3 +226,94 @@ def test_disk_full_when_there_is_no_old_file_leaves_nothing(old_and_new, tmp_pat
     with pytest.raises(ModelError, match="No space left on device"):
         save_model(str(target / CHECKPOINT), model)
     assert os.listdir(target) == []
+
+
+# --- leftovers of killed saves ----------------------------------------------------------------------
+
+DEAD_PID = 4194305          # above Linux's largest pid (2**22): never a running process
+
+
+def leftover(directory: Path, name: str, pid: int = DEAD_PID, age: float = 120.0,
+             random_hex: str = "0123456789abcdef") -> Path:
+    """A temporary file as a save killed `age` seconds ago would have left it."""
+    path = directory / f".{name}.{pid}-{random_hex}.tmp"
+    path.write_bytes(b'{"format": "purenet-model", "params": {"W1": [[0.1, ')   # cut off
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def test_a_save_removes_the_leftovers_of_killed_saves_of_the_same_file(old_and_new, tmp_path):
+    dead = leftover(tmp_path, CHECKPOINT)
+    dead_too = leftover(tmp_path, CHECKPOINT, random_hex="fedcba9876543210", age=3 * 3600)
+    (tmp_path / "new.json").write_bytes(old_and_new["new"])
+    save_model(str(tmp_path / CHECKPOINT), load_model(str(tmp_path / "new.json")))
+    assert not dead.exists() and not dead_too.exists()
+    assert sorted(os.listdir(tmp_path)) == [CHECKPOINT, "new.json"]
+
+
+def test_a_save_keeps_every_temporary_file_whose_writer_may_still_be_writing(old_and_new, tmp_path):
+    (tmp_path / "new.json").write_bytes(old_and_new["new"])
+    keep = [
+        leftover(tmp_path, CHECKPOINT, age=5.0),                        # dead writer, but just now
+        leftover(tmp_path, CHECKPOINT, pid=os.getpid(), age=3600.0),    # a running writer
+        leftover(tmp_path, MODEL),                                      # another file's save
+        tmp_path / f".{CHECKPOINT}.0123456789abcdef.tmp",               # old-style name, young
+        tmp_path / f".{CHECKPOINT}.notes.tmp",                          # not a name purenet makes
+        tmp_path / f"{CHECKPOINT}.{DEAD_PID}-0123456789abcdef.tmp",     # no leading dot
+    ]
+    for path in keep[3:]:
+        path.write_bytes(b"x")
+    old = time.time() - 600
+    os.utime(keep[4], (old, old))
+    save_model(str(tmp_path / CHECKPOINT), load_model(str(tmp_path / "new.json")))
+    assert all(path.exists() for path in keep)
+
+
+def test_an_old_style_leftover_goes_once_it_is_an_hour_old(tmp_path):
+    young, old = (tmp_path / f".model.json.{h * 16}.tmp" for h in ("a", "b"))
+    for path, age in ((young, 1800), (old, 3601)):
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - age,) * 2)
+    assert atomic.remove_leftovers(str(tmp_path / "model.json")) == [old.name]
+    assert young.exists()
+
+
+def test_leftovers_of_real_kill_9s_are_removed_by_the_next_save(old_and_new, tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for name, data in old_and_new.items():
+        (sources / f"{name}.json").write_bytes(data)
+    rng = random.Random(3)
+    for k in range(60):                       # kill until one lands in the middle of a write
+        directory = tmp_path / f"kill{k:02d}"
+        directory.mkdir()
+        kill_writer_at_random(directory, sources / "old.json", sources / "new.json",
+                              rng.uniform(0.0, 0.3))
+        if temporaries(directory):
+            break
+    else:
+        pytest.fail("no kill landed inside a write")
+    for path in temporaries(directory):       # as if the next save came a few minutes later
+        os.utime(path, (time.time() - 300,) * 2)
+    save_model(str(directory / CHECKPOINT), load_model(str(sources / "new.json")))
+    assert temporaries(directory) == []
+    assert (directory / CHECKPOINT).read_bytes() == old_and_new["new"]
+
+
+def test_the_temporary_file_is_named_after_the_target_and_this_process():
+    name = atomic.temporary_name("model.json")
+    assert name.startswith(f".model.json.{os.getpid()}-") and name.endswith(".tmp")
+    assert len(name) == len(f".model.json.{os.getpid()}-") + 16 + len(".tmp")
+
+
+@pytest.mark.parametrize("make, kind", [(os.mkfifo, "a named pipe (FIFO)")])
+def test_a_save_never_replaces_what_is_not_a_regular_file(old_and_new, tmp_path, make, kind):
+    target = tmp_path / CHECKPOINT
+    make(str(target))
+    (tmp_path / "new.json").write_bytes(old_and_new["new"])
+    with pytest.raises(ModelError) as caught:
+        save_model(str(target), load_model(str(tmp_path / "new.json")))
+    assert str(caught.value) == f"{target}: cannot write: it is {kind}, not a file, and is never replaced"
+    assert sorted(os.listdir(tmp_path)) == [CHECKPOINT, "new.json"]
+    assert not target.is_file()                # still the pipe
