@@ -201,6 +201,23 @@ def reuse_problem(model: Model, images: Sequence[bytes], labels: Sequence[int]) 
     return None
 
 
+def check_outputs(path: str, p_by_image: Sequence[float], split: str = "test", start: int = 0
+                  ) -> None:
+    """ModelError at the first image n for which the model at path computed a p that is NaN.
+
+    p_by_image[n] is a probability the network computed for image start + n.
+    Finite weights can still be so large (1e300, say) that z2 = W2 h + b2
+    overflows: inf - inf is NaN, and so is every p = softmax(z2) after it.
+    A command then says so in one line rather than printing, drawing or
+    ranking numbers that are not numbers.
+    """
+    for n, p in enumerate(p_by_image):
+        if p != p:  # only NaN differs from itself
+            raise ModelError(f"{path}: p = softmax(z2) is not a number for {split} image "
+                             f"{start + n}: the weights are so large that z2 = W2 h + b2 "
+                             "overflows (inf - inf)")
+
+
 # --- writing ----------------------------------------------------------------
 
 def to_json_text(obj: Any, indent: int = 0) -> str:

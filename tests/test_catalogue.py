@@ -50,6 +50,7 @@ import functools
 import gzip
 import hashlib
 import json
+import math
 import os
 import re
 import shlex
@@ -238,6 +239,18 @@ def killed_save_leftover(rel: str, w: Path) -> None:
     path.write_bytes(b'{"format": "purenet-model", "params": {"W1": [[0.1, ')
     then = time.time() - 120
     os.utime(path, (then, then))
+
+
+def huge_weights(rel: str, w: Path) -> None:
+    """Every weight of the model set to +-1e300 (its sign kept): finite, but z2 = W2 h + b2 is
+    inf - inf = NaN, so p = softmax(z2) is not a number."""
+    model = load_model(str(w / rel))
+    params = model.params
+    for A in (params.W1, params.W2):
+        for row in A:
+            row[:] = [math.copysign(1e300, v) for v in row]
+    save_model(str(w / rel), Model(params=params, hyperparameters=model.hyperparameters,
+                                   history=model.history))
 
 
 def make_fifo(rel: str, w: Path) -> None:
@@ -500,6 +513,12 @@ CATALOGUE: List[Case] = [
 
 
     # --- model files: numbers JSON can hold and a float cannot -----------------------------------
+    C("model", "weights so large (1e300) that p = softmax(z2) is NaN, given to evaluate",
+      P(huge_weights, "model.json"), EVALUATE, 1, "p = softmax(z2) is not a number for test image 0"),
+    C("model", "weights so large (1e300) that p = softmax(z2) is NaN, given to show",
+      P(huge_weights, "model.json"), SHOW, 1, "p = softmax(z2) is not a number for test image 0"),
+    C("model", "weights so large (1e300) that p = softmax(z2) is NaN, given to report",
+      P(huge_weights, "model.json"), REPORT, 1, "p = softmax(z2) is not a number for test image 0"),
     C("model", "a weight of 401 digits", P(weight_text, "W1", DIGITS_400, "model.json"), EVALUATE, 1,
       "W1[0][0] is a whole number of 401 digits, too large for a float"),
     C("model", "a weight of 5,000 digits", P(weight_text, "W2", DIGITS_5000, "model.json"), EVALUATE, 1,

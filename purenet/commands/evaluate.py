@@ -12,8 +12,8 @@ import argparse
 
 from ..metrics import classification_report, format_report
 from ..mnist import FILES, N_CLASSES, load_mnist
-from ..model_io import load_model, to_json_text
-from ..speed import predict_labels
+from ..model_io import check_outputs, load_model, to_json_text
+from ..speed import predict_with_confidence
 from ._args import add_data_arguments, positive_int
 
 
@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model, expect_sizes=(data.rows * data.cols, None, N_CLASSES))
     n = len(data) if args.limit is None else min(args.limit, len(data))
     images, labels = data.images[:n], data.labels[:n]
-    report = classification_report(labels, predict_labels(model.params, images), N_CLASSES)
+    predicted, p_predicted = predict_with_confidence(model.params, images)
+    check_outputs(args.model, p_predicted, args.split)   # p_k, computed with k, shows a NaN z2
+    report = classification_report(labels, predicted, N_CLASSES)
     n_in, n_hidden, n_out = model.params.sizes
     if args.json:
         print(to_json_text({"model": args.model, "sizes": [n_in, n_hidden, n_out],

@@ -31,7 +31,7 @@ from . import CommandError, UsageError
 from ._args import add_data_arguments, positive_int
 from ._files import check_output_file
 from ..mnist import Dataset, N_CLASSES, load_mnist
-from ..model_io import Model, load_model, reuse_problem
+from ..model_io import Model, check_outputs, load_model, reuse_problem
 
 DEFAULT_OUT = "report.xlsx"
 
@@ -86,6 +86,7 @@ def predictions_for(model: Model, test: Dataset, limit: Optional[int], source: s
                 f"used the {n:,} test predictions stored in {source} at the end of training")
     started = time.perf_counter()
     predicted, p_predicted = predict_with_confidence(model.params, test.images[:n])
+    check_outputs(source, p_predicted)
     return (predicted, p_predicted,
             f"classified {n:,} test images in {time.perf_counter() - started:.1f} s "
             f"({source} {problem})")

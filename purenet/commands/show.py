@@ -17,7 +17,7 @@ from typing import List, Optional
 
 from ..matrix import Vector, argmax
 from ..mnist import FILES, N_CLASSES, Dataset, load_mnist
-from ..model_io import ModelError, load_model
+from ..model_io import ModelError, check_outputs, load_model
 from ..network import predict, to_vector
 from . import UsageError
 from ._args import add_data_arguments, nonnegative_int
@@ -80,8 +80,8 @@ def check_index(index: int, data: Dataset, split: str) -> None:
                          f"images, 0 to {len(data) - 1}")
 
 
-def model_probabilities(path: str, image: bytes, data: Dataset) -> Vector:
-    """p = softmax(z2) of the saved model at path for this image."""
+def model_probabilities(path: str, image: bytes, data: Dataset, split: str, index: int) -> Vector:
+    """p = softmax(z2) of the saved model at path for this image (image `index` of `split`)."""
     params = load_model(path).params
     n_in, _, n_out = params.sizes
     if n_in != data.rows * data.cols:
@@ -90,7 +90,9 @@ def model_probabilities(path: str, image: bytes, data: Dataset) -> Vector:
     if n_out != N_CLASSES:
         raise ModelError(f"{path}: model has output size {n_out}, but MNIST has "
                          f"{N_CLASSES} classes")
-    return predict(params, to_vector(image))
+    p = predict(params, to_vector(image))
+    check_outputs(path, [sum(p)], split, start=index)   # a sum of numbers in [0, 1] is NaN iff one is
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     image, label = data.images[args.index], data.labels[args.index]
     # the model is read before anything is printed, so a bad model file
     # gives its one-line error and nothing else
-    p = None if args.model is None else model_probabilities(args.model, image, data)
+    p = None if args.model is None else model_probabilities(args.model, image, data, args.split,
+                                                            args.index)
     print(f"{args.split} set, image {args.index} (of {len(data)}, numbered 0 to {len(data) - 1})")
     print(f"label: {label}")
     for line in framed_art(image, data.rows, data.cols):
