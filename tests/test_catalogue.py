@@ -41,6 +41,12 @@ How a row is run (``how``):
                ``unshare --mount``, so nothing is mounted outside the test)
     read-only  {w}/locked is a read-only tmpfs (as root, no permission bit
                stops a write; without root, chmod 555 does the same)
+    sigint-in-save
+               press Ctrl-C three times while a file is being saved: with
+               its temporary file half written, again while that file is
+               being removed, and again as Python shuts down.  A few lines
+               in front of the CLI (SAVE_PRESSES) time the presses, since
+               no sleep can hit a window of milliseconds.
 
 Kill -9 during a checkpoint write is in tests/test_atomic_save.py, since
 there is no error line to check there, only the file left on disk.
@@ -251,6 +257,12 @@ def huge_weights(rel: str, w: Path) -> None:
             row[:] = [math.copysign(1e300, v) for v in row]
     save_model(str(w / rel), Model(params=params, hyperparameters=model.hyperparameters,
                                    history=model.history))
+
+
+def copy_bundled_workbook(name: str, rel: str, w: Path) -> None:
+    """A workbook purenet wrote (one of spreadsheets/) in w/rel."""
+    (w / rel).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "spreadsheets" / name, w / rel / name)
 
 
 def make_fifo(rel: str, w: Path) -> None:
@@ -668,6 +680,11 @@ CATALOGUE: List[Case] = [
       "directory is not writable", how="read-only"),
 
     # --- runtime ------------------------------------------------------------------------------------
+    C("runtime", "Ctrl-C three times while report saves its workbook", nothing, REPORT, 130,
+      "purenet: interrupted", how="sigint-in-save"),
+    C("runtime", "Ctrl-C three times while export-xlsx saves, beside a workbook of an earlier run",
+      P(copy_bundled_workbook, "long_form.xlsx", "books"), EXPORT, 130, "purenet: interrupted",
+      how="sigint-in-save"),
     C("runtime", "learning rate that makes the loss diverge", nothing, TRAIN + " --lr 1e300", 1,
       "the loss became nan at step 2 (epoch 1, batch 2)"),
     C("runtime", "the largest learning rate there is (1e308)", nothing, TRAIN + " --lr 1e308", 1,
@@ -820,6 +837,27 @@ def snapshot(w: Path) -> Dict[str, str]:
 
 PROGRESS = re.compile(r"^epoch +\d+/\d+  [\d,]+/[\d,]+  loss ")
 
+# The CLI, with Ctrl-C pressed (SIGINT raised) at the worst moments of a save.
+SAVE_PRESSES = r"""
+import atexit, os, signal, sys
+from purenet import atomic, cli
+write, remove = atomic._write_and_sync, atomic._remove_quietly
+
+def press_while_writing(fd, data):
+    os.write(fd, data[:len(data) // 2])
+    signal.raise_signal(signal.SIGINT)
+    write(fd, data[len(data) // 2:])
+
+def press_again_while_removing(path):
+    signal.raise_signal(signal.SIGINT)
+    remove(path)
+
+atomic._write_and_sync = press_while_writing
+atomic._remove_quietly = press_again_while_removing
+atexit.register(signal.raise_signal, signal.SIGINT)     # registered first: runs last
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
 # Runs a command in a private mount namespace (unshare --mount), so that the
 # tmpfs it mounts is seen by that command only and vanishes with it.
 NAMESPACE = r"""
@@ -886,6 +924,8 @@ def run_case(case: Case, w: Path) -> subprocess.CompletedProcess:
         return run_plain(argv)
     if case.how == "sigint":
         return run_with_sigint(argv, w)
+    if case.how == "sigint-in-save":
+        return run_plain([sys.executable, "-c", SAVE_PRESSES, *argv[3:]])
     directory = w / ("locked" if case.how == "read-only" else "run")
     if can_mount():
         return run_plain(["unshare", "--mount", sys.executable, "-c", NAMESPACE, case.how, str(directory), *argv])
