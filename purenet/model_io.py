@@ -467,6 +467,8 @@ def _read_sizes(path: str, document: Dict[str, Any]) -> Sizes:
 
 
 def _check_expected_sizes(path: str, sizes: Sizes, expect_sizes: ExpectedSizes) -> None:
+    if len(expect_sizes) != len(SIZE_NAMES):
+        raise ValueError(f"expect_sizes must be (n_in, n_hidden, n_out), not {expect_sizes!r}")
     for name, got, wanted in zip(SIZE_NAMES, sizes, expect_sizes):
         if wanted is not None and got != wanted:
             raise ModelError(f"{path}: model has {name} {got}, expected {wanted}")

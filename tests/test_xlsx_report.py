@@ -474,3 +474,14 @@ def test_train_with_report_flag(tmp_path):
     assert corner.value == 0
     trained = wb["Hidden units"].cell(row=units[0].row + 2, column=units[0].column)
     assert trained.value != 0
+
+
+# --- lengths that zip would quietly cut to the shortest ---------------------------------------
+
+@pytest.mark.parametrize("cut", ["predicted", "p_predicted"])
+def test_mistakes_refuse_answers_for_fewer_images_than_the_test_set(test_set, predictions, cut):
+    P, predicted = predictions
+    answers = {"predicted": predicted, "p_predicted": [p[k] for p, k in zip(P, predicted)]}
+    answers[cut] = answers[cut][:-1]
+    with pytest.raises(ValueError, match=f"^{len(test_set.labels)} test images but"):
+        rep.most_confident_mistakes(test_set, answers["predicted"], answers["p_predicted"], 30)

@@ -64,7 +64,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from ..matrix import Matrix, Vector
+from ..matrix import Matrix, Vector, msub
 from ..metrics import Report, classification_report
 from ..mnist import Dataset, N_CLASSES
 from ..model_io import Model
@@ -147,6 +147,10 @@ def findings_of(test: Dataset, predicted: Sequence[int], p_predicted: Sequence[f
 def most_confident_mistakes(test: Dataset, predicted: Sequence[int],
                             p_predicted: Sequence[float], n: int) -> List[Mistake]:
     """The n wrong predictions with the largest p_predicted, surest first."""
+    if not len(test.labels) == len(predicted) == len(p_predicted):
+        # zip would stop at the shortest and quietly leave images out
+        raise ValueError(f"{len(test.labels)} test images but {len(predicted)} predicted digits "
+                         f"and {len(p_predicted)} probabilities")
     wrong = [i for i, (label, guess) in enumerate(zip(test.labels, predicted)) if label != guess]
     wrong.sort(key=lambda i: (-p_predicted[i], i))
     return [Mistake(i, test.images[i], test.labels[i], predicted[i], p_predicted[i])
@@ -591,7 +595,7 @@ def write_hidden_units(sheet: Sheet, model: Model, side: int, palette: Palette) 
     sheet.line("The starting weights are random noise; the change is what the training images "
                "taught.  Pixels that are 0 in every training image never change: white.")
     sheet.skip()
-    change = [[w - w0 for w, w0 in zip(row, row0)] for row, row0 in zip(W1, start)]
+    change = msub(W1, start[:count])           # the first `count` units, both of n_in weights
     unit_pictures(sheet, change, b1, side, palette)
 
 

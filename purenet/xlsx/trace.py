@@ -64,7 +64,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..gradcheck import kink_free_batch, numerical_grads
 from ..jacobian import LongForm, long_form_one
-from ..matrix import Matrix, Vector
+from ..matrix import Matrix, Vector, msub
 from ..network import (Backward, Grads, Params, Sizes, Trace, backward, backward_one, forward, softmax_parts,
                        he_init, mean_loss, one_hot, relu_step, sgd_step)
 from .book import (CHECK, GRADIENT, INPUT, INTERMEDIATE, JACOBIAN, PARAMETER, UPDATE, Area,
@@ -202,7 +202,7 @@ def as_rows(values) -> Matrix:
 
 def abs_differences(A: Matrix, B: Matrix) -> Matrix:
     """|A_ij - B_ij|: the cached values of a comparison block."""
-    return [[abs(a - b) for a, b in zip(ra, rb)] for ra, rb in zip(A, B)]
+    return [[abs(d) for d in row] for row in msub(A, B)]    # msub: shapes must agree
 
 
 def largest(A: Matrix) -> float:
