@@ -317,3 +317,10 @@ def test_a_save_never_replaces_what_is_not_a_regular_file(old_and_new, tmp_path,
     assert str(caught.value) == f"{target}: cannot write: it is {kind}, not a file, and is never replaced"
     assert sorted(os.listdir(tmp_path)) == [CHECKPOINT, "new.json"]
     assert not target.is_file()                # still the pipe
+
+
+def test_only_a_process_that_is_certainly_gone_counts_as_gone():
+    assert atomic.process_is_running(os.getpid())
+    assert atomic.process_is_running(1)                # init: running (ours to ask as root or not)
+    assert not atomic.process_is_running(DEAD_PID)
+    assert atomic.process_is_running(0)                # 0 and below mean process groups to kill()

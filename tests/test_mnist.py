@@ -315,3 +315,11 @@ def test_an_idx_path_that_is_not_a_regular_file_is_refused_before_it_is_opened(t
     (tmp_path / TRAIN_LABELS).unlink()
     make(str(tmp_path / TRAIN_LABELS))
     assert load_error(tmp_path) == f"{TRAIN_LABELS}: cannot read it: it is {kind}, not a file"
+
+
+def test_corrupt_deflate_data_is_one_line(tmp_path):
+    good = gzip.compress(idx_images(PIXELS))
+    damaged = good[:10] + bytes([0xFF]) * 8 + good[18:]      # the first deflate block, overwritten
+    (tmp_path / TRAIN_IMAGES).write_bytes(damaged)
+    write_gz(tmp_path / TRAIN_LABELS, idx_labels(LABELS))
+    assert load_error(tmp_path).startswith(f"{TRAIN_IMAGES}: corrupt gzip data (")

@@ -606,3 +606,21 @@ def test_damaged_test_predictions_are_not_written(tmp_path, predicted, p_predict
         save_model(path, model)
     assert message in str(caught.value)
     assert_untouched(tmp_path, path, old)
+
+
+def test_a_whole_number_of_309_digits_above_the_largest_float_is_refused(tmp_path):
+    document = valid_document()
+    document["hyperparameters"] = {"epochs": 2 * 10 ** 308}       # 309 digits, > 1.797e308
+    assert load_error(write_document(tmp_path / "m.json", document)).endswith(
+        ": hyperparameters.epochs is a whole number of 309 digits, too large for a float")
+
+
+def test_a_path_with_a_nul_byte_is_one_line():
+    with pytest.raises(ModelError, match=r"^'a\\x00b.json': cannot read: .*null"):
+        load_model("a\0b.json")
+
+
+def test_expect_sizes_must_name_all_three_sizes(tmp_path):
+    path = write_document(tmp_path / "m.json", valid_document())
+    with pytest.raises(ValueError, match="expect_sizes must be"):
+        load_model(path, expect_sizes=(4, 3))

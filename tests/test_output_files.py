@@ -183,3 +183,17 @@ def test_an_ignored_ctrl_c_stays_ignored():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def test_outside_the_main_thread_ctrl_c_is_left_alone():
+    import threading
+    seen = []
+
+    def in_a_thread():
+        with ctrl_c_once():                  # signal.signal raises ValueError off the main thread
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert seen == [signal.default_int_handler]
