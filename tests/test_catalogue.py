@@ -15,8 +15,16 @@ every failure keeps:
        flag argparse rejects is one line too (no usage synopsis);
     3. no "Traceback" anywhere in the output;
     4. every file that existed before the run is byte-for-byte the same
-       afterwards, and no new file is left behind (a half-written temporary
-       file, say), except the ones the row names in ``leaves``.
+       afterwards (a named pipe or device is still one, a link still points
+       where it did), and no new file is left behind (a half-written
+       temporary file, say), except the ones the row names in ``leaves``;
+       the only files that may go are a killed save's leftovers the row
+       names in ``removes``.
+
+The rows come in groups: "data" (the MNIST files), "model" (model and
+checkpoint files, their numbers included), "path" (paths that are not
+regular files, and outputs that are not ours to replace), "flag" and
+"runtime" (what happens during a run: divergence, Ctrl-C, a full disk).
 
 Each row's scratch directory {w} starts as a copy of the same few files,
 
