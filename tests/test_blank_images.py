@@ -6,9 +6,10 @@ its biases, and the network still has an answer, p = softmax(W2 relu(b1)
 is computed with network.predict, the plain path.  (Training on blank
 images is tested with the training code.)
 
-evaluate and report classify through fast.py, whose sparse first layer
-sums over the lit pixels; with none, it returned z1 = [] instead of b1
-(issue 13, bug 4), so their tests are marked xfail until fast.py is fixed.
+evaluate and report classify through purenet.speed, whose sparse first
+layer sums over the lit pixels only; with none, it once returned z1 = []
+instead of b1 (issue 13, bug 4), and evaluate counted the image as the
+wrong digit (z2 = b2) or, on Python 3.12+, stopped with a ValueError.
 """
 
 import gzip
@@ -24,16 +25,13 @@ from pathlib import Path
 import pytest
 
 from purenet.matrix import argmax
-from purenet.mnist import FILES, load_mnist, to_vector
+from purenet.mnist import FILES, load_mnist
 from purenet.model_io import Model, save_model
-from purenet.network import he_init, predict
+from purenet.network import he_init, predict, to_vector
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_IMAGES, TEST_LABELS = FILES["test"]
 BLANK = (0, 3)                       # the test images made blank
-FAST_PATH_BUG = pytest.mark.xfail(
-    strict=True, reason="needs the fast-path fix (lead): fast.hidden_pre_activation gives z1 = [] "
-                        "instead of b1 for an image with no lit pixel")
 
 
 def purenet(*args: str) -> subprocess.CompletedProcess:
@@ -97,7 +95,6 @@ def test_show_draws_a_blank_image_and_the_networks_answer(blank_data, model):
     assert f"prediction: {k} (p = {p[k]:.4f})" in done.stdout
 
 
-@FAST_PATH_BUG
 def test_evaluate_counts_a_blank_image_as_the_network_answers_it(blank_data, model):
     path, params = model
     done = purenet("evaluate", str(path), "--data-dir", str(blank_data), "--no-verify",
@@ -110,7 +107,6 @@ def test_evaluate_counts_a_blank_image_as_the_network_answers_it(blank_data, mod
     assert json.loads(done.stdout)["confusion_matrix"] == confusion
 
 
-@FAST_PATH_BUG
 def test_report_ranks_a_blank_image_by_the_networks_answer(blank_data, model, tmp_path):
     from purenet.commands.report import predictions_for
     _, params = model
@@ -122,13 +118,10 @@ def test_report_ranks_a_blank_image_by_the_networks_answer(blank_data, model, tm
 
 
 def test_the_report_command_writes_a_workbook_for_a_blank_image(blank_data, model, tmp_path):
-    # whatever the fast path answers, the command ends in a workbook and no traceback
     path, _ = model
     out = tmp_path / "report.xlsx"
     done = purenet("report", str(path), "--data-dir", str(blank_data), "--no-verify",
                    "--limit", "5", "--out", str(out))
-    if sys.version_info >= (3, 12) and done.returncode != 0:
-        pytest.xfail("needs the fast-path fix (lead): math.sumprod refuses the empty z1 on 3.12+")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert os.path.getsize(out) > 0

@@ -8,11 +8,12 @@
     gradcheck   finite differences against both               the chapters before it
     train       SGD with momentum, the epoch loop             the chapters before it
     speed/      the same numbers, faster (kernels, engines)   the five chapters, and itself
-    atomic, progress, mnist                                   nothing
+    files, progress                                           nothing
+    atomic, mnist   saving whole, the MNIST files             files
     image       reading pictures                              atomic
     digit       a picture prepared as MNIST's digits were     image
     metrics     accuracy, precision, recall, F1               matrix
-    model_io    the model file                                matrix, network, atomic
+    model_io    the model file                                matrix, network, atomic, files
     jacobian_cost  the long form's measured cost              the five chapters
     xlsx/       workbooks                                     the chapters, the data modules, itself
     commands/   one module per subcommand                     anything but cli
@@ -34,7 +35,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "purenet"
 
 CHAPTERS = ("matrix", "network", "jacobian", "gradcheck", "train")   # the reading order
 CORE = set(CHAPTERS)
-DATA = {"atomic", "progress", "mnist", "image", "digit", "metrics", "model_io"}
+DATA = {"files", "atomic", "progress", "mnist", "image", "digit", "metrics", "model_io"}
 LIBRARY = CORE | DATA | {"speed", "jacobian_cost", "xlsx"}     # everything but the command line
 
 # place -> the places of purenet it may import (a place is a module, or a package and all in it)
@@ -45,13 +46,14 @@ MAY_IMPORT: Dict[str, Set[str]] = {
     "gradcheck": {"matrix", "network", "jacobian"},
     "train": {"matrix", "network", "jacobian", "gradcheck"},
     "speed": CORE | {"speed"},
-    "atomic": set(),
+    "files": set(),
+    "atomic": {"files"},
     "progress": set(),
-    "mnist": set(),
+    "mnist": {"files"},
     "image": {"atomic"},
     "digit": {"image"},
     "metrics": {"matrix"},
-    "model_io": {"matrix", "network", "atomic"},
+    "model_io": {"matrix", "network", "atomic", "files"},
     "jacobian_cost": CORE,
     "xlsx": CORE | DATA | {"xlsx"},
     "commands": LIBRARY | {"commands"},

@@ -1,4 +1,4 @@
-"""Where report and export-xlsx may write (commands/_files.py), and Ctrl-C once (_signals.py).
+"""Where report and export-xlsx may write (commands/_files.py).
 
 The rule: a path that does not exist, or holds a workbook purenet wrote, is
 written; a pipe, device or directory never; another program's .xlsx only
@@ -9,7 +9,6 @@ and the command that used to destroy a model is run for real.
 
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 import zipfile
@@ -20,8 +19,7 @@ import pytest
 openpyxl = pytest.importorskip("openpyxl")
 
 from purenet.commands._files import check_output_file  # noqa: E402
-from purenet.commands._signals import ctrl_c_once  # noqa: E402
-from purenet.errors import UsageError  # noqa: E402
+from purenet.commands import UsageError  # noqa: E402
 from purenet.model_io import Model, load_model, save_model  # noqa: E402
 from purenet.network import he_init  # noqa: E402
 from purenet.xlsx import written_by_purenet  # noqa: E402
@@ -147,53 +145,3 @@ def test_report_replaces_its_own_workbook_and_with_overwrite_another(model_file,
     assert not written_by_purenet(str(out))
     assert purenet(*args, "--overwrite").returncode == 0     # ...unless asked
     assert out.read_bytes() == first
-
-
-# --- Ctrl-C once ----------------------------------------------------------------------------------
-
-def test_after_the_first_ctrl_c_the_others_are_ignored():
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # conftest sets it
-    presses = []
-    with pytest.raises(KeyboardInterrupt):
-        with ctrl_c_once():
-            try:
-                signal.raise_signal(signal.SIGINT)
-            except KeyboardInterrupt:
-                presses.append("first")
-                signal.raise_signal(signal.SIGINT)           # ignored: no second exception
-                presses.append("second ignored")
-                raise
-    assert presses == ["first", "second ignored"]
-    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN      # until the process ends
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def test_without_a_press_ctrl_c_is_as_it_was():
-    with ctrl_c_once():
-        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-
-
-def test_an_ignored_ctrl_c_stays_ignored():
-    signal.signal(signal.SIGINT, signal.SIG_IGN)      # as in a background job
-    try:
-        with ctrl_c_once():
-            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-            signal.raise_signal(signal.SIGINT)
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def test_outside_the_main_thread_ctrl_c_is_left_alone():
-    import threading
-    seen = []
-
-    def in_a_thread():
-        with ctrl_c_once():                  # signal.signal raises ValueError off the main thread
-            seen.append(signal.getsignal(signal.SIGINT))
-
-    thread = threading.Thread(target=in_a_thread)
-    thread.start()
-    thread.join()
-    assert seen == [signal.default_int_handler]

@@ -24,9 +24,9 @@ the path meanwhile.
 
 import os
 
-from ..errors import UsageError
 from ..files import not_a_regular_file
 from ..xlsx import written_by_purenet
+from . import UsageError
 
 WORKBOOK_SUFFIX = ".xlsx"
 
