@@ -45,13 +45,20 @@ def _ignore_from_now_on(signum: int, frame) -> None:
 
 @contextlib.contextmanager
 def stop_signals_interrupt() -> Iterator[None]:
-    """Inside the block, the first stop signal raises Interrupted and later ones are ignored."""
+    """Inside the block, the first stop signal raises Interrupted and later ones are ignored.
+
+    After a stop signal they stay ignored when the block ends: the process is
+    ending, and a second Ctrl-C during Python's shutdown would print
+    "Exception ignored in ..." and a traceback.  Without one, the handlers
+    are put back as they were.
+    """
     previous = _install(_ignore_from_now_on)
     try:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            if signal.getsignal(signum) is _ignore_from_now_on:   # no stop signal came
+                signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
