@@ -93,20 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = None     # until the flags are read: --debug is one of them
     try:
         with stop_signals_interrupt():
+            # inside: a Ctrl-C while the commands are imported ends the same way
+            args = build_parser().parse_args(argv)
             code = args.run(args)
             sys.stdout.flush()      # a full disk shows here, while it can still be reported
         return code
     except EXPECTED as e:
-        if args.debug:
+        if args is not None and args.debug:
             raise
         print(f"purenet: error: {e}", file=sys.stderr)
         return _code_of(e)
     except KeyboardInterrupt as e:
-        if args.debug:
+        if args is not None and args.debug:
             raise
         print("purenet: interrupted", file=sys.stderr)
         return e.exit_code if isinstance(e, Interrupted) else 130

@@ -49,6 +49,18 @@ How a row is run (``how``):
                ``unshare --mount``, so nothing is mounted outside the test)
     read-only  {w}/locked is a read-only tmpfs (as root, no permission bit
                stops a write; without root, chmod 555 does the same)
+    sigterm, sighup
+               as sigint, with SIGTERM (kill, a service manager) or SIGHUP
+               (the terminal closed): they end a run as Ctrl-C does
+    sigint-twice
+               as sigint, pressing Ctrl-C twice 5 ms apart: the second
+               press must not break off the shutdown of the worker processes
+    busy-out   a first run of many epochs trains in {w}/out; once its first
+               checkpoint is there, the row's command runs beside it (and
+               the first run is then stopped with Ctrl-C)
+    stdout-full, stdout-closed
+               standard output is /dev/full (a full disk), or a pipe whose
+               reader has gone (``| head`` after its lines)
     sigint-in-save
                press Ctrl-C three times while a file is being saved: with
                its temporary file half written, again while that file is
@@ -102,6 +114,8 @@ SHOW = "show 0 --model {w}/model.json --data-dir {w}/data --no-verify"
 GRADCHECK = "gradcheck --sizes 4,3,3"
 EXPORT = "export-xlsx --data-dir {w}/data --no-verify --out {w}/books"
 REPORT = "report {w}/model.json --data-dir {w}/data --no-verify --out {w}/report.xlsx"
+LONG_RUN = ("train --hidden 32 --limit 300 --val-size 100 --epochs 50 --batch-size 16 "
+            "--data-dir {w}/data --no-verify --out {w}/out")
 REPORT_TO = "report {w}/model.json --data-dir {w}/data --no-verify --limit 20 --out"   # + a path
 
 
@@ -539,6 +553,9 @@ CATALOGUE: List[Case] = [
       P(huge_weights, "model.json"), SHOW, 1, "p = softmax(z2) is not a number for test image 0"),
     C("model", "weights so large (1e300) that p = softmax(z2) is NaN, given to report",
       P(huge_weights, "model.json"), REPORT, 1, "p = softmax(z2) is not a number for test image 0"),
+    C("model", "weights so large (1e300) that p = softmax(z2) is NaN, given to predict",
+      each(P(huge_weights, "model.json"), P(write_bytes, "digit.png", DIGIT_PNG)), PREDICT, 1,
+      "digit.png: the weights are so large that z2 = W2 h + b2 overflows"),
     C("model", "a weight of 401 digits", P(weight_text, "W1", DIGITS_400, "model.json"), EVALUATE, 1,
       "W1[0][0] is a whole number of 401 digits, too large for a float"),
     C("model", "a weight of 5,000 digits", P(weight_text, "W2", DIGITS_5000, "model.json"), EVALUATE, 1,
@@ -700,10 +717,27 @@ CATALOGUE: List[Case] = [
     C("runtime", "divergence in epoch 2 keeps the checkpoint of epoch 1",
       P(change_json, P(set_key, "hyperparameters.lr", 1e300), CHECKPOINT), RESUME, 1,
       "at step 4 (epoch 2, batch 2)"),
-    C("runtime", "Ctrl-C (SIGINT) in the middle of an epoch", nothing,
-      "train --hidden 32 --limit 300 --val-size 100 --epochs 50 --batch-size 16 "
-      "--data-dir {w}/data --no-verify --out {w}/out", 130, "interrupted during epoch",
-      how="sigint", leaves=("out/checkpoint.json",)),
+    C("runtime", "Ctrl-C (SIGINT) in the middle of an epoch", nothing, LONG_RUN, 130,
+      "interrupted during epoch", how="sigint", leaves=("out/checkpoint.json",)),
+    C("runtime", "SIGTERM (kill) in the middle of an epoch", nothing, LONG_RUN, 143,
+      "interrupted during epoch", how="sigterm", leaves=("out/checkpoint.json",)),
+    C("runtime", "SIGHUP (the terminal closed) in the middle of an epoch", nothing, LONG_RUN, 129,
+      "interrupted during epoch", how="sighup", leaves=("out/checkpoint.json",)),
+    C("runtime", "Ctrl-C twice in quick succession, with worker processes", nothing,
+      LONG_RUN + " --workers 2", 130, "interrupted during epoch", how="sigint-twice",
+      leaves=("out/checkpoint.json",)),
+    C("runtime", "a second train on the --out of a run still training", nothing,
+      TRAIN + " --overwrite", 2, "another purenet train (process", how="busy-out",
+      leaves=("out/checkpoint.json",)),
+    C("runtime", "standard output on a full disk", nothing, EVALUATE, 1,
+      "cannot write the output: No space left on device", how="stdout-full"),
+    C("runtime", "standard output into a pipe whose reader has gone", nothing, EVALUATE, 1,
+      "cannot write the output: Broken pipe", how="stdout-closed"),
+    C("path", "a named pipe where train --overwrite would save checkpoint.json",
+      each(P(make_dir, "out"), P(make_fifo, "out/checkpoint.json")), TRAIN + " --overwrite", 2,
+      "its checkpoint.json is a named pipe (FIFO), not a file"),
+    C("path", "train --report beside another program's report.xlsx", P(foreign_workbook, "out/report.xlsx"),
+      TRAIN + " --report", 2, "report.xlsx: exists and is not a workbook written by purenet"),
     C("runtime", "disk full when the next checkpoint is saved", nothing, RESUME, 1,
       "checkpoint.json: cannot write: No space left on device", how="disk-full"),
     C("runtime", "disk full when export-xlsx saves its workbooks", nothing, EXPORT + " --out {w}/run", 1,
@@ -913,25 +947,67 @@ def run_plain(argv: List[str]) -> subprocess.CompletedProcess:
     return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT)
 
 
-def run_with_sigint(argv: List[str], w: Path) -> subprocess.CompletedProcess:
-    """Start the run, wait for its first checkpoint, then press Ctrl-C (SIGINT)."""
+def start_until_checkpoint(argv: List[str], w: Path) -> subprocess.Popen:
+    """Start a run and return once its first checkpoint is on disk."""
     process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + TIMEOUT
     while not (w / "out" / "checkpoint.json").exists():
         assert process.poll() is None, "the run ended before its first checkpoint"
         assert time.monotonic() < deadline, "no checkpoint appeared"
         time.sleep(0.01)
-    process.send_signal(signal.SIGINT)
+    return process
+
+
+def run_with_signal(argv: List[str], w: Path, signum: int, presses: int = 1
+                    ) -> subprocess.CompletedProcess:
+    """Start the run, wait for its first checkpoint, then send the signal (5 ms apart if twice)."""
+    process = start_until_checkpoint(argv, w)
+    for press in range(presses):
+        time.sleep(0.005 * press)
+        process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=TIMEOUT)
     return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def run_beside_a_run(argv: List[str], w: Path) -> subprocess.CompletedProcess:
+    """The command, while a first run trains in {w}/out (stopped with Ctrl-C afterwards)."""
+    first = start_until_checkpoint(purenet_argv(LONG_RUN.format(w=shlex.quote(str(w)))), w)
+    try:
+        return run_plain(argv)
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=TIMEOUT)
+
+
+def run_with_stdout(argv: List[str], how: str) -> subprocess.CompletedProcess:
+    """The command with standard output on a full disk, or into a pipe nobody reads."""
+    if how == "stdout-full":
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(argv, cwd=REPO, stdout=full, stderr=subprocess.PIPE, text=True,
+                                  timeout=TIMEOUT)
+        return subprocess.CompletedProcess(argv, done.returncode, "", done.stderr)
+    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()          # the reader goes away before a line is written
+    stderr = process.stderr.read()
+    process.wait(timeout=TIMEOUT)
+    return subprocess.CompletedProcess(argv, process.returncode, "", stderr)
+
+
+# how -> the signal and how many times it is sent
+SIGNALS = {"sigint": (signal.SIGINT, 1), "sigterm": (signal.SIGTERM, 1),
+           "sighup": (signal.SIGHUP, 1), "sigint-twice": (signal.SIGINT, 2)}
 
 
 def run_case(case: Case, w: Path) -> subprocess.CompletedProcess:
     argv = purenet_argv(case.command.format(w=shlex.quote(str(w))))
     if case.how == "plain":
         return run_plain(argv)
-    if case.how == "sigint":
-        return run_with_sigint(argv, w)
+    if case.how in SIGNALS:
+        return run_with_signal(argv, w, *SIGNALS[case.how])
+    if case.how == "busy-out":
+        return run_beside_a_run(argv, w)
+    if case.how in ("stdout-full", "stdout-closed"):
+        return run_with_stdout(argv, case.how)
     if case.how == "sigint-in-save":
         return run_plain([sys.executable, "-c", SAVE_PRESSES, *argv[3:]])
     directory = w / ("locked" if case.how == "read-only" else "run")
@@ -983,7 +1059,7 @@ def test_a_bad_input_ends_in_one_clear_line_and_nothing_lost(case, base, tmp_pat
     assert not any(name in after for name in case.removes), "a leftover was changed, not removed"
     new = sorted(set(after) - set(before))
     assert new == sorted(case.leaves), f"files left behind: {new}"
-    if case.how == "sigint":
+    if case.how in SIGNALS:
         checkpoint_is_complete(w / "out" / "checkpoint.json")
 
 
@@ -992,7 +1068,7 @@ def test_a_bad_input_ends_in_one_clear_line_and_nothing_lost(case, base, tmp_pat
 def test_each_mistake_is_listed_once():
     names = [case.name for case in CATALOGUE]
     assert len(names) == len(set(names))
-    rows = [(repr(case.make), case.command) for case in CATALOGUE]
+    rows = [(repr(case.make), case.command, case.how) for case in CATALOGUE]
     assert len(rows) == len(set(rows))
     assert {case.group for case in CATALOGUE} == {"data", "model", "path", "flag", "runtime"}
 

@@ -9,6 +9,7 @@ chosen moment), and once for real with SIGINT in a subprocess.
 
 import dataclasses
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -387,3 +388,30 @@ def test_train_help_lists_every_hyperparameter_flag():
                  "--data-dir", "--no-verify"):
         assert flag in done.stdout
 
+
+
+# --- one run per directory, and what killed runs leave behind ---------------------------
+
+def test_the_lock_of_a_killed_run_is_taken_over_and_removed_at_the_end(straight_run, tmp_path):
+    # A kill -9 leaves .lock naming a process that is gone: the next run may write there.
+    out = tmp_path / "run"
+    shutil.copytree(straight_run[0], out)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.split()[0]
+    (out / ".lock").write_text(f"{dead} {__import__('socket').gethostname()}\n")
+    done = purenet("train", "--resume", str(out), "--epochs", "3")
+    assert done.returncode == 0, done.stderr
+    assert not (out / ".lock").exists()
+
+
+def test_a_resumed_run_removes_what_a_killed_save_left(straight_run, tmp_path):
+    # atomic.py names a save's temporary file .NAME.PID-RANDOM.tmp; a writer long gone
+    # (its process no longer runs, the file a minute old) left it for good.
+    out = tmp_path / "run"
+    shutil.copytree(straight_run[0], out)
+    leftover = out / ".checkpoint.json.999999999-0123456789abcdef.tmp"
+    leftover.write_text("half a checkpoint")
+    os.utime(leftover, (time.time() - 120, time.time() - 120))
+    done = purenet("train", "--resume", str(out))
+    assert done.returncode == 0, done.stderr
+    assert not leftover.exists()

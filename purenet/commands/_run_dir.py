@@ -24,9 +24,12 @@ import os
 import socket
 from typing import Any, Dict, Optional, Tuple
 
+from ..atomic import remove_leftovers
+from ..files import not_a_regular_file
 from ..model_io import Model, ModelError, load_model, save_model
 from ..train import TrainConfig, TrainState
 from . import UsageError
+from ._files import check_output_file
 
 CHECKPOINT = "checkpoint.json"
 MODEL = "model.json"
@@ -39,17 +42,41 @@ def prepare_out_dir(out: str, overwrite: bool) -> None:
     if not out:
         raise UsageError("--out is empty: give the directory to save the run in")
     if os.path.exists(out) and not os.path.isdir(out):
-        raise UsageError(f"--out {out}: is a file, not a directory")
+        kind = not_a_regular_file(out)
+        raise UsageError(f"--out {out}: is {kind or 'a file'}, not a directory")
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as e:
         raise UsageError(f"--out {out}: cannot create the directory: {e.strerror or e}") from None
     if not os.access(out, os.W_OK):
         raise UsageError(f"--out {out}: directory is not writable")
-    taken = [name for name in (CHECKPOINT, MODEL) if os.path.exists(os.path.join(out, name))]
+    taken = [name for name in (CHECKPOINT, MODEL) if os.path.lexists(os.path.join(out, name))]
     if taken and not overwrite:
         raise UsageError(f"--out {out}: already holds {' and '.join(taken)}; continue it with "
                          f"--resume {out}, pick another --out, or pass --overwrite")
+    check_run_files(out)
+
+
+def check_run_files(out: str, report: bool = False, overwrite: bool = False) -> None:
+    """Before any training: the files the run will write are files it may replace.
+
+    A named pipe or a device where checkpoint.json or model.json goes would
+    otherwise be found only when the first epoch is saved; a workbook that
+    purenet did not write where the report goes, only at the end.
+    """
+    for name in (CHECKPOINT, MODEL):
+        kind = not_a_regular_file(os.path.join(out, name))
+        if kind is not None:
+            raise UsageError(f"--out {out}: its {name} is {kind}, not a file; nothing is "
+                             f"written in place of it")
+    if report:
+        check_output_file(os.path.join(out, REPORT), overwrite, flag="--report: the workbook")
+
+
+def clear_leftovers(out: str) -> None:
+    """Remove what killed saves of the run's files left behind (atomic.remove_leftovers)."""
+    for name in (CHECKPOINT, MODEL):
+        remove_leftovers(os.path.join(out, name))
 
 
 def save_checkpoint(out: str, hyperparameters: Dict[str, Any], state: TrainState) -> None:

@@ -69,6 +69,14 @@ def probabilities(params: Params, images: Sequence[bytes]) -> List[Vector]:
     return predict_probabilities(params, images)
 
 
+def check_numbers(model: str, paths: Sequence[str], ps: Sequence[Vector]) -> None:
+    """ModelError if p is not a number for a picture: the weights are so large that z2 overflows."""
+    for path, p in zip(paths, ps):
+        if any(v != v for v in p):   # only NaN differs from itself
+            raise ModelError(f"{model}: p = softmax(z2) is not a number for {path}: the weights "
+                             "are so large that z2 = W2 h + b2 overflows (inf - inf)")
+
+
 def check_save_target(path: str, images: List[str]) -> None:
     """Refuse, before any work, a --save-prepared that would write somewhere it must not."""
     if len(images) != 1:
@@ -138,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.model)
     images, prepared = zip(*[read_and_prepare(path) for path in args.images])
     ps = probabilities(params, [d.pixels for d in prepared])
+    check_numbers(args.model, args.images, ps)
     if args.save_prepared is not None:
         write_pgm(args.save_prepared, prepared[0].pixels, FIELD, FIELD)
     if args.json:

@@ -24,7 +24,8 @@ from ..progress import ProgressLine, epoch_line
 from ..train import SCHEDULES, TrainConfig, TrainingDiverged, fit
 from . import UsageError
 from ._args import add_data_arguments, fraction, nonnegative_int, positive_float, positive_int
-from ._run_dir import CHECKPOINT, MODEL, REPORT, RunLock, save_checkpoint
+from ._run_dir import (CHECKPOINT, MODEL, REPORT, RunLock, check_run_files, clear_leftovers,
+                       save_checkpoint)
 from ._settings import new_run, resumed_run
 from ._signals import stop_signals_wait
 
@@ -64,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         require_openpyxl("a report")   # now, not after hours of training
     config, state, n_train, val_size = resumed_run(args) if args.resume else new_run(args)
     out = args.resume or args.out
+    check_run_files(out, report=args.report, overwrite=args.overwrite)
     with RunLock(out):
+        clear_leftovers(out)
         return train_and_test(args, config, state, out, n_train, val_size)
 
 
