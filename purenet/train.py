@@ -209,6 +209,9 @@ def learning_rate(config: TrainConfig, epoch: int) -> float:
 
 def momentum_step_(params: Params, velocity: Params, g: Params, lr: float, mu: float) -> None:
     """In place, for each theta of W1, b1, W2, b2:  v <- mu v + g;  theta <- theta - lr v."""
+    if not params.sizes == velocity.sizes == g.sizes:   # zip below would drop what does not fit
+        raise ValueError(f"momentum_step_: weights {params.sizes}, velocities {velocity.sizes} "
+                         f"and gradient {g.sizes} are not the same shapes")
     for name in ("W1", "W2"):
         theta, v, grad = getattr(params, name), getattr(velocity, name), getattr(g, name)
         for i in range(len(theta)):

@@ -330,3 +330,16 @@ def test_accuracy_is_the_fraction_of_predictions_equal_to_their_label():
     assert accuracy([1, 2, 3, 4], [1, 0, 3, 0]) == 0.5
     with pytest.raises(ValueError, match="3 predictions for 2 labels"):
         accuracy([1, 2, 3], [1, 2])
+
+
+def test_momentum_step_refuses_a_gradient_of_another_shape():
+    # zip would otherwise drop the entries that do not fit, and train on silently
+    theta = Params(W1=[[1.0, 2.0]], b1=[0.5], W2=[[-1.0], [3.0]], b2=[0.0, 1.0])
+    short = Params(W1=[[1.0]], b1=[0.5], W2=[[-1.0], [3.0]], b2=[0.0, 1.0])
+    with pytest.raises(ValueError, match=r"gradient \(1, 1, 2\) are not the same shapes"):
+        momentum_step_(theta, copy_params(theta), short, lr=0.1, mu=0.9)
+
+
+def copy_params(p: Params) -> Params:
+    return Params(W1=[list(r) for r in p.W1], b1=list(p.b1), W2=[list(r) for r in p.W2],
+                  b2=list(p.b2))
