@@ -70,6 +70,10 @@ class Sheet:
         self.row = FIRST_BLOCK_ROW
         self._widths: Dict[int, float] = {}
 
+    def ref(self, where) -> str:
+        """A Ref or Area as a formula on this sheet writes it: D7, or Parameters!D7 elsewhere."""
+        return where.on(self.title)
+
     # single cells
 
     def _widen(self, col: int, width: float) -> None:
@@ -193,7 +197,7 @@ class Sheet:
         said = f"{title}\n\n{note}"
         if name is not None:
             self.book.define(name, block.area(), self if local else None)
-            said += f"\n\nDefined name: {name}" + (f" (on this sheet)" if local else "")
+            said += f"\n\nDefined name: {name}" + (" (on this sheet)" if local else "")
         self.note(label_ref, said)
         self.text(top, label_col + 1, title, italic=True, fits=False)
         self.text(top + 1, label_col, corner, fill=kind.tint, italic=True)

@@ -31,7 +31,7 @@ from ...gradcheck import EPS
 from ...network import softmax_parts
 from ..book import Book, Sheet
 from ..cells import CHECK, INTEGER, SMALL, VALUE, Area, Block, Formula, Ref, symbol_name
-from .layout import ForwardBlocks, ParamBlocks, examples, numbered
+from .layout import ForwardBlocks, ParamBlocks, numbered
 from .numbers import PARAM_NAMES, Nudge, Step, central_difference, entries, nudge
 
 TOL = 1e-6
@@ -102,7 +102,7 @@ def nudge_table(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, eps: Block, 
         at = width + b * span                           # this example's first column
         z1_at, h_at, z2_at = at, at + n_hidden, at + 2 * n_hidden
         m_at, e_at = z2_at + n_out, z2_at + n_out + 1
-        s_at, L_at = e_at + n_out, e_at + n_out + 1
+        s_at = e_at + n_out
         x_b, y_b = Xb.row(here, b), Yb.row(here, b)
         if k < n_hidden:
             i = k

@@ -22,7 +22,7 @@ every formula is the number network.py computed (numbers.py).
 """
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ...matrix import transpose
 from ...network import Params, Sizes, relu_step, softmax_parts

@@ -19,7 +19,7 @@ it chains), or the product of two of its matrices by matrix.matmul (dp/dh).
 Matrices are flattened row by row: column (a, j) of dz1/dW1 is W1[a,j].
 """
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ...jacobian import long_form_one
 from ...matrix import matmul

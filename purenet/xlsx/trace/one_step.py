@@ -12,7 +12,7 @@
 
 from typing import List, Tuple
 
-from ..book import Book, Sheet
+from ..book import Book
 from ..cells import GRADIENT, INTERMEDIATE, CHECK, UPDATE, Formula, Block, SMALL, VALUE
 from .checks import every_entry, write_checks
 from .layout import (ForwardBlocks, ParamBlocks, ShortFormBlocks, write_data, write_forward,

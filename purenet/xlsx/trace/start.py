@@ -7,7 +7,7 @@ formulas of the first example) and the contents.  Every other sheet links
 back to Start and to the sheets before and after it in reading order.
 """
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from ..book import Book, Sheet
 from ..cells import INTERMEDIATE, INPUT, KINDS, PASS_FILL, Block, Formula

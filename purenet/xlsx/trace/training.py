@@ -14,8 +14,6 @@ scoped to its own sheet; x, y, lr and mu are the Data sheet's.  Editing the
 data, lr, mu or a starting weight replays the whole run.
 """
 
-from typing import List
-
 from ..book import Book, Sheet
 from ..cells import GRADIENT, INTERMEDIATE, UPDATE, Area, Formula, symbol_name
 from .layout import (ParamBlocks, corner, param_labels, write_data, write_forward, write_lr,
