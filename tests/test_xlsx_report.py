@@ -130,13 +130,6 @@ def test_mistakes_are_the_most_confident_wrong_predictions(test_set, predictions
     assert found[0].image == test_set.images[found[0].index]
 
 
-def test_metrics_ranks_the_wrong_answers_by_their_confidence():
-    assert metrics.most_confident_errors([0, 1, 2, 3], [1, 1, 0, 0], [0.6, 0.99, 0.7, 0.9], 5) \
-        == [3, 2, 0]
-    assert metrics.most_confident_errors([0, 1, 2, 3], [1, 1, 0, 0], [0.6, 0.99, 0.7, 0.9], 1) \
-        == [3]
-
-
 def test_mistakes_tie_break_by_test_position():
     test = Dataset([bytes([k]) for k in range(4)], [0, 0, 0, 1], 1, 1)
     found = rep.most_confident_mistakes(test, [1, 1, 0, 1], [0.8, 0.8, 0.9, 0.8], 5)

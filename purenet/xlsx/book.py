@@ -29,17 +29,19 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.page import PageMargins
 
 from ..atomic import write_bytes_atomic
 from . import AUTHOR
-from .cells import (FAIL_FILL, HEAT_HIGH, HEAT_LOW, HEAT_MID, INTEGER, KINK_FILL, LINK_BLUE,
-                    PASS_FILL, TEXT, VALUE, Area, Block, Entry, Formula, Kind, Ref, check_formula,
-                    check_name, quote_sheet)
+from .cells import (BOX, CENTRE, DEFAULT_WIDTH, FAIL_FILL, HEAT_HIGH, HEAT_LOW, HEAT_MID,
+                    KINK_FILL, LINE_HEIGHT, LINK_BLUE, MIDDLE, PASS_FILL, TEXT, VALUE, Area, Block,
+                    Entry, Formula, Kind, Ref, check_formula, check_name, font, number_width,
+                    quote_sheet, solid, text_width)
 from .save import FIXED_TIME, Cached, check_cached, reproducible_zip
 
 if openpyxl.LXML:
@@ -47,17 +49,10 @@ if openpyxl.LXML:
     raise ImportError("openpyxl was imported before purenet.xlsx and chose lxml's XML writer, "
                       "whose bytes differ; import purenet.xlsx first (or set OPENPYXL_LXML=False)")
 
-VALUE_WIDTH = 11                          # "-0.123456" and a margin
 MAX_WIDTH = 40
 FIRST_BLOCK_ROW = 5                       # rows 1-3: title, subtitle, links
-
-_THIN = Side(style="thin", color="BFBFBF")
-BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-CENTRE = Alignment(horizontal="center")
-
-
-def solid(colour: str) -> PatternFill:
-    return PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+CM_WIDTH, CM_ROWS = 4.05, 1.9             # one centimetre of a chart in width units and rows
+PARAGRAPH_WIDTH = 90                      # prose lines of about 110 characters
 
 
 class Sheet:
@@ -69,6 +64,10 @@ class Sheet:
         self.title: str = ws.title
         self.row = FIRST_BLOCK_ROW
         self._widths: Dict[int, float] = {}
+        self._pinned: set = set()                            # columns whose width is forced
+        self._reach: List[Tuple[int, int, float]] = []      # (row, col, width) of long texts
+        self._paragraphs: List[Tuple[int, int, float, str]] = []  # (row, col, width, text)
+        self._bottom = 0                                     # the lowest row a chart covers
 
     def ref(self, where) -> str:
         """A Ref or Area as a formula on this sheet writes it: D7, or Parameters!D7 elsewhere."""
@@ -77,7 +76,8 @@ class Sheet:
     # single cells
 
     def _widen(self, col: int, width: float) -> None:
-        self._widths[col] = max(self._widths.get(col, 0.0), min(width, MAX_WIDTH))
+        if col not in self._pinned:
+            self._widths[col] = max(self._widths.get(col, 0.0), min(width, MAX_WIDTH))
 
     def put(self, row: int, col: int, entry: Entry, kind: Kind, fmt: str = VALUE,
             structural: bool = False) -> Ref:
@@ -100,30 +100,38 @@ class Sheet:
         cell.fill = solid("FFFFFF" if structural else kind.fill)
         cell.border = BOX
         cell.number_format = TEXT if isinstance(shown, str) else fmt
-        if structural or isinstance(shown, str):
-            cell.alignment = CENTRE
-        if isinstance(shown, str):
-            self._widen(col, len(shown) + 2)
-        elif fmt == INTEGER:
-            self._widen(col, len(str(int(shown))) + 3)
-        else:
-            self._widen(col, VALUE_WIDTH + (len(str(int(abs(shown)))) - 1 if math.isfinite(shown) else 0))
+        cell.alignment = CENTRE if structural or isinstance(shown, str) else MIDDLE
+        self._widen(col, len(shown) + 2 if isinstance(shown, str) else number_width(shown, fmt))
         return Ref(self.title, row, col)
 
     def text(self, row: int, col: int, text: str, *, bold: bool = False, italic: bool = False,
              size: Optional[float] = None, fill: Optional[str] = None, fits: bool = True,
              centre: bool = False, colour: Optional[str] = None) -> Ref:
         """A label.  fits=False: long text that may run over the cells to its right."""
+        if text.startswith("="):
+            raise ValueError(f"a label cannot start with '=' (it would be a formula): {text!r}")
         cell = self.ws.cell(row=row, column=col, value=text)
-        if bold or italic or size or colour:
-            cell.font = Font(bold=bold, italic=italic, size=size, color=colour)
+        cell.font = font(bold, italic, size, colour)
         if fill:
             cell.fill = solid(fill)
             cell.border = BOX
-        if centre:
-            cell.alignment = CENTRE
+        cell.alignment = CENTRE if centre else MIDDLE
         if fits:
-            self._widen(col, len(text) + 2)
+            self._widen(col, text_width(text, bold, size) + 2)
+        else:
+            self._reach.append((row, col, text_width(text, bold, size) + 2))
+        return Ref(self.title, row, col)
+
+    def paragraph(self, text: str, col: int = 2, width: float = PARAGRAPH_WIDTH,
+                  italic: bool = False) -> Ref:
+        """Prose at the next free row, wrapped in cells merged across about `width` units
+        (the columns and the row's height are settled by finish, once widths are known)."""
+        row = self.row
+        cell = self.ws.cell(row=row, column=col, value=text)
+        cell.font = font(italic=italic)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        self._paragraphs.append((row, col, width, text))
+        self.row += 1
         return Ref(self.title, row, col)
 
     def note(self, ref: Ref, text: str) -> None:
@@ -137,9 +145,11 @@ class Sheet:
         c = self.ws.cell(row=row, column=col, value=text)
         c.hyperlink = Hyperlink(ref=c.coordinate, location=f"{quote_sheet(target)}!{cell}",
                                 display=text)
-        c.font = Font(color=LINK_BLUE, underline="single")
+        c.font = font(colour=LINK_BLUE, underline="single")
         if fits:
-            self._widen(col, len(text) + 2)
+            self._widen(col, text_width(text) + 2)
+        else:
+            self._reach.append((row, col, text_width(text) + 1))
         return Ref(self.title, row, col)
 
     # the page
@@ -226,18 +236,25 @@ class Sheet:
             mid_type="num", mid_value=0, mid_color=HEAT_MID,
             end_type="num", end_value=largest, end_color=HEAT_HIGH))
 
-    def grey_scale(self, area, lo: float, hi: float) -> None:
-        """White (lo) to black (hi) over an Area or "A1 B2 ..." cells: a live picture."""
-        self.ws.conditional_formatting.add(area if isinstance(area, str) else area.a1, ColorScaleRule(
+    def grey_scale(self, area, lo: float, hi: float,
+                   white_text_above: Optional[float] = None) -> None:
+        """White (lo) to black (hi) over an Area or "A1 B2 ..." cells: a live picture; with
+        white_text_above, the numbers of dark cells are written in white."""
+        where = area if isinstance(area, str) else area.a1
+        self.ws.conditional_formatting.add(where, ColorScaleRule(
             start_type="num", start_value=lo, start_color="FFFFFF",
             end_type="num", end_value=hi, end_color="000000"))
+        if white_text_above is not None:
+            self.ws.conditional_formatting.add(where, CellIsRule(
+                operator="greaterThan", formula=[repr(white_text_above)],
+                font=font(colour="FFFFFF")))
 
     def verdict_colours(self, area: Area) -> None:
         """PASS green, FAIL red, KINK amber: recoloured whenever the cells recompute."""
         for word, colour in (("PASS", PASS_FILL), ("FAIL", FAIL_FILL), ("KINK", KINK_FILL)):
             self.ws.conditional_formatting.add(area.a1, CellIsRule(
                 operator="equal", formula=[f'"{word}"'], fill=solid(colour),
-                font=Font(bold=True)))
+                font=font(bold=True)))
 
     def square_cells(self, first_row: int, rows: int, first_col: int, cols: int,
                      width: float = 2.7, height: float = 16.0) -> None:
@@ -281,6 +298,9 @@ class Sheet:
             chart.legend.position = "b"
         chart.width, chart.height = size
         self.ws.add_chart(chart, anchor)
+        col, row = coordinate_from_string(anchor)
+        self._reach.append((row, column_index_from_string(col), size[0] * CM_WIDTH))
+        self._bottom = max(self._bottom, row + math.ceil(size[1] * CM_ROWS))
 
     # widths and printing
 
@@ -293,12 +313,49 @@ class Sheet:
         self.ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
     def set_width(self, col: int, width: float) -> None:
-        """Force a column's width (e.g. narrow columns for a picture)."""
+        """Force a column's width (e.g. narrow columns for a picture): later cells do not
+        widen it."""
         self._widths[col] = width
+        self._pinned.add(col)
+
+    def width(self, col: int) -> float:
+        return self._widths.get(col, DEFAULT_WIDTH)
 
     def finish(self) -> None:
+        """Column widths, paragraph heights, and the sheet's extent (see ``mark_extent``)."""
         for col, width in sorted(self._widths.items()):
             self.ws.column_dimensions[get_column_letter(col)].width = width
+        for row, col, width, text in self._paragraphs:
+            end, room = col, self.width(col)
+            while room < width:
+                end += 1
+                room += self.width(end)
+            self.ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=end)
+            room -= 2
+            # words do not fill a line to the last character: count 90% of the room
+            lines = sum(max(1, math.ceil(text_width(line) / (0.9 * room)))
+                        for line in text.split("\n"))
+            self.ws.row_dimensions[row].height = LINE_HEIGHT * lines
+        self.mark_extent()
+
+    def mark_extent(self) -> None:
+        """Make the sheet's used area cover the text that runs past its last cell, and charts.
+
+        A viewer that prints a sheet as one page (LibreOffice's whole-sheet
+        PDF export, the gallery) cuts it at the last cell that holds
+        something; a title longer than its cell would be cut off.  So a
+        cell holding one space marks the bottom-right corner they reach.
+        """
+        right = self.ws.max_column
+        for row, col, width in self._reach:
+            end, left = col, width - self.width(col)
+            while left > 0:
+                end += 1
+                left -= self.width(end)
+            right = max(right, end)
+        bottom = max(self.ws.max_row, self._bottom)
+        if (bottom, right) != (self.ws.max_row, self.ws.max_column):
+            self.ws.cell(row=bottom, column=right, value=" ")
 
 
 class Book:

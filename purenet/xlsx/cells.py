@@ -29,14 +29,17 @@ Formulas use only ``ALLOWED_FUNCTIONS``, which Excel 2010+ and LibreOffice
 evaluate alike without array entry; a scalar function of a range
 (``SUM(EXP(A1:A3))``) is never written.
 
-Numbers are shown as plain decimals (``VALUE``, 6 places); only differences
-that are zero up to rounding use scientific notation (``SMALL``).
+Numbers are shown as plain decimals (``VALUE``, 6 places; ``PRECISE``, 10
+places, for the nudged losses of the central differences, which differ in
+the 7th); only differences that are zero up to rounding use scientific
+notation (``SMALL``).
 """
 
 import re
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
 
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 ALLOWED_FUNCTIONS = frozenset({"SUM", "SUMPRODUCT", "MAX", "MIN", "EXP", "LN", "IF", "ABS",
@@ -44,6 +47,7 @@ ALLOWED_FUNCTIONS = frozenset({"SUM", "SUMPRODUCT", "MAX", "MIN", "EXP", "LN", "
 
 VALUE = "0.000000;-0.000000;0"      # an exact 0 (a structural zero, a dead unit) shows as 0
 SMALL = "0.0E+00;-0.0E+00;0"        # differences that are zero up to rounding
+PRECISE = "0.0000000000"            # losses a nudge of 1e-5 moves in the 7th place
 INTEGER = "0"
 PERCENT = "0.00%"
 TEXT = "@"
@@ -79,6 +83,47 @@ KINDS = (INPUT, PARAMETER, INTERMEDIATE, JACOBIAN, GRADIENT, UPDATE, CHECK)
 PASS_FILL, FAIL_FILL, KINK_FILL = "C6EFCE", "FFC7CE", "FFEB9C"
 HEAT_LOW, HEAT_MID, HEAT_HIGH = "5A8AC6", "FFFFFF", "F8696B"   # negative, 0, positive
 LINK_BLUE = "0563C1"
+
+
+# --- the look of a cell: fonts, fills, widths --------------------------------------------
+
+DEFAULT_WIDTH = 8.43                      # a column whose width is not set
+FONT_NAME, FONT_SIZE = "Calibri", 11      # every cell names its font (else viewers pick a serif)
+LINE_HEIGHT = 15.0                        # points per line of 11-point text
+# Column widths count characters of the default font's digits; a character of text takes
+# about 0.85 of one (measured in LibreOffice, whose stand-in font is wider than Calibri).
+TEXT_WIDTH = 0.85
+
+_THIN = Side(style="thin", color="BFBFBF")
+BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+CENTRE = Alignment(horizontal="center", vertical="center")
+MIDDLE = Alignment(vertical="center")       # numbers and labels sit in the middle of tall rows
+
+
+def solid(colour: str) -> PatternFill:
+    return PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+
+
+def font(bold: bool = False, italic: bool = False, size: Optional[float] = None,
+         colour: Optional[str] = None, underline: Optional[str] = None) -> Font:
+    """The workbooks' font: Calibri 11 unless told otherwise."""
+    return Font(name=FONT_NAME, size=size or FONT_SIZE, bold=bold, italic=italic, color=colour,
+                underline=underline)
+
+
+def number_width(value: float, fmt: str) -> float:
+    """The column width a number needs in a format: its integer digits, the decimals the
+    format shows, a sign, a point and a margin (11 for -0.123456 in cells.VALUE)."""
+    shown = fmt.split(";")[0]
+    if "E" in shown:
+        return 10.0
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return len(str(int(abs(value)))) + decimals + (4 if decimals else 3)
+
+
+def text_width(text: str, bold: bool = False, size: Optional[float] = None) -> float:
+    """About how many column-width units one line of `text` covers."""
+    return len(text) * TEXT_WIDTH * (size or FONT_SIZE) / FONT_SIZE * (1.12 if bold else 1.0)
 
 
 # --- names ---------------------------------------------------------------------------

@@ -14,10 +14,11 @@ cuts one in two.
 
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
-from openpyxl.styles import Alignment, Font, NamedStyle
+from openpyxl.styles import Alignment, NamedStyle
 from openpyxl.worksheet.pagebreak import Break
 
-from .book import Sheet, solid
+from .book import Sheet
+from .cells import font, solid
 
 HIDDEN = ";;;"            # a picture cell keeps its number but shows only its fill
 PICTURES_PER_ROW = 6
@@ -75,7 +76,7 @@ def caption(sheet: Sheet, row: int, left: int, width: int, value: float, number_
     cell = sheet.ws.cell(row=row, column=left, value=value)
     cell.number_format = number_format
     cell.alignment = _CENTRED
-    cell.font = Font(bold=bold, color=colour)
+    cell.font = font(bold=bold, colour=colour)
     sheet.ws.merge_cells(start_row=row, start_column=left, end_row=row,
                          end_column=left + width - 1)
 

@@ -159,7 +159,7 @@ def write_history(sheet: Sheet, history: Sequence[Dict[str, Any]]) -> None:
         "seconds = the epoch's wall-clock time", RECORD,
         [str(e.get("epoch", n + 1)) for n, e in enumerate(history)],
         [label for _, label, _ in columns],
-        lambda i, j: history[i][columns[j][0]], corner="epoch", origin=(top, 1))
+        lambda i, j: history[i][columns[j][0]], name="history", corner="epoch", origin=(top, 1))
     for j, (_, _, number_format) in enumerate(columns):
         format_column(sheet, table, j, number_format)
     where = {key: table.column_area(j) for j, (key, _, _) in enumerate(columns)}

@@ -58,13 +58,14 @@ def planned_block(sheet: Sheet, name: str, origin: Tuple[int, int],
     block_as_planned writes it and checks that it landed there.
     """
     top, label_col = origin
-    return Block(name, sheet.title, top + 2, label_col + 1, tuple(row_labels), tuple(col_labels))
+    return Block(name, sheet.title, top + 2, label_col + 1, tuple(row_labels), tuple(col_labels),
+                 name.replace(" ", "_"))
 
 
 def block_as_planned(sheet: Sheet, plan: Block, title: str, note: str, kind: Kind,
                      entry: Callable[[int, int], Formula], corner: str = "") -> Block:
     written = sheet.block(plan.label, title, note, kind, plan.row_labels, plan.col_labels, entry,
-                          corner=corner, origin=(plan.top - 2, plan.left - 1))
+                          name=plan.name, corner=corner, origin=(plan.top - 2, plan.left - 1))
     if written != plan:
         raise RuntimeError(f"block {plan.name} landed at {written}, not at {plan}")
     return written
@@ -113,7 +114,7 @@ def write_metrics(sheet: Sheet, report: Report) -> MetricsRefs:
         "The diagonal C[k,k] counts the right answers (green); every other cell is a kind of "
         "mistake (red, darker for more).", COUNT,
         [f"true {k}" for k in digits], [f"pred {k}" for k in digits],
-        lambda i, j: C[i][j], corner="true \\ pred", fmt=INTEGER)
+        lambda i, j: C[i][j], name="confusion", corner="true \\ pred", fmt=INTEGER)
     diagonal = [confusion.ref(k, k) for k in range(K)]
     off_diagonal = [confusion.ref(i, j) for i in range(K) for j in range(K) if i != j]
     for cells, colour in ((diagonal, RIGHT_COLOUR), (off_diagonal, WRONG_COLOUR)):
@@ -186,7 +187,7 @@ def write_metrics(sheet: Sheet, report: Report) -> MetricsRefs:
         "macro average = (m_0 + ... + m_9) / 10: every digit counts the same.\n"
         "weighted average = sum_k support_k m_k / N: every test image counts the same.\n"
         "m is precision, recall or F1.", METRIC,
-        list(averages), ["precision", "recall", "F1"], average,
+        list(averages), ["precision", "recall", "F1"], average, name="averages",
         origin=(below, per.left + 1))     # under precision, recall, F1
     for j in range(3):
         format_column(sheet, avg, j, RATE)

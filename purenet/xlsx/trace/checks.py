@@ -30,7 +30,7 @@ from typing import Dict, List, Sequence, Tuple
 from ...gradcheck import EPS
 from ...network import softmax_parts
 from ..book import Book, Sheet
-from ..cells import CHECK, INTEGER, SMALL, VALUE, Area, Block, Formula, Ref, symbol_name
+from ..cells import CHECK, INTEGER, PRECISE, SMALL, VALUE, Area, Block, Formula, Ref, symbol_name
 from .layout import ForwardBlocks, ParamBlocks, numbered
 from .numbers import PARAM_NAMES, Nudge, Step, central_difference, entries, nudge
 
@@ -66,7 +66,7 @@ def nudge_table(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, eps: Block, 
     top = sheet.row
     first_row, left = top + 2, 2
     sym = "+" if sign > 0 else "-"
-    copy_labels = ([f"row[{j + 1}]" for j in range(width)] if weight
+    copy_labels = ([f"{name}[i,{j + 1}]" for j in range(width)] if weight
                    else [f"{name}_{j + 1}" for j in range(width)])
     per_example = (numbered("z1", n_hidden) + numbered("h", n_hidden)
                    + numbered("z2", n_out, digits) + ["m"] + numbered("e", n_out, digits)
@@ -76,6 +76,7 @@ def nudge_table(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, eps: Block, 
                             for b in range(B) for c in per_example]
     if B > 1:
         labels.append("L (batch)")
+    formats = [PRECISE if label.startswith("L") else VALUE for label in labels]
 
     def cell(r: int, c: int) -> str:
         return Ref(here, first_row + r, left + c).a1
@@ -134,7 +135,7 @@ def nudge_table(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, eps: Block, 
         f"entry {sym} eps, and runs the mini-batch forward as on sheet Forward.  Its last "
         f"column is the loss L({name} entry {sym} eps).", CHECK,
         [entry_label(name, a, j, digits) for a, j in chosen], labels, entry,
-        name=f"run_{word}_{symbol_name(name)}", corner="nudged entry")
+        name=f"run_{word}_{symbol_name(name)}", corner="nudged entry", fmt=formats)
     last = block.left + block.cols - 1
     sheet.book.define(f"L_{word}_{symbol_name(name)}",
                       Area(here, block.top, last, block.top + block.rows - 1, last))
@@ -158,8 +159,8 @@ def write_checks(book: Book, P: ParamBlocks, Xb: Block, Yb: Block, F: ForwardBlo
                       "1e-5 (gradcheck.EPS): the truncation error eps^2 and the rounding "
                       "error 1e-16 / eps are then both about 1e-10.", CHECK, ["eps"], ["value"],
                       lambda i, j: EPS, name="eps", fmt="0E+00")
-    tol = check.block("tol", "tol: PASS when |numeric - backprop| <= tol * max(1, |backprop|)",
-                      "1e-6: far above the central difference's own error (about 1e-10), far "
+    tol = check.block("tol", "tol: the PASS threshold",
+                      "PASS when |numeric - backprop| <= tol * max(1, |backprop|).\n1e-6: far above the central difference's own error (about 1e-10), far "
                       "below any real mistake (the size of a gradient).", CHECK, ["tol"],
                       ["value"], lambda i, j: TOL, name="tol", fmt="0E+00",
                       origin=(eps.top - 2, 4))
@@ -208,11 +209,11 @@ def write_checks(book: Book, P: ParamBlocks, Xb: Block, Yb: Block, F: ForwardBlo
             return Formula(f"=({cell(r, 0)}-{cell(r, 1)})/(2*{eps.whole(here)})", numeric[r],
                            tolerance=CENTRAL_TOL)
 
-        check.block(f"d{name} numeric", f"d{name} by central differences, from the passes on "
-                    "sheet Nudges", f"numeric = (L({name} entry + eps) - L({name} entry - eps)) "
+        check.block(f"d{name} numeric", f"d{name} by central differences (sheet Nudges)",
+                    f"numeric = (L({name} entry + eps) - L({name} entry - eps)) "
                     "/ (2 eps): formulas, recomputed on every edit.", CHECK, rows,
                     ["L(theta + eps)", "L(theta - eps)", "numeric"], left, corner="theta",
-                    origin=(top, 1))
+                    name=f"numeric_{word}", origin=(top, 1), fmt=[PRECISE, PRECISE, VALUE])
         differences = [abs(n - g) for n, g in zip(numeric, backprop)]
 
         def right(r: int, c: int) -> Formula:
@@ -232,7 +233,7 @@ def write_checks(book: Book, P: ParamBlocks, Xb: Block, Yb: Block, F: ForwardBlo
                            "|numeric - backprop|", "PASS when the two agree to tol * max(1, "
                            "|backprop|).", CHECK, rows, ["backprop", "|numeric - backprop|",
                                                          "check"], right,
-                           fmt=[VALUE, SMALL, VALUE], origin=(top, 5))
+                           name=f"check_{word}", fmt=[VALUE, SMALL, VALUE], origin=(top, 5))
         check.verdict_colours(diff.column_area(2))
         verdicts.append(diff.column_area(2))
         largest.append((diff.column_area(1), max(differences)))
@@ -245,7 +246,7 @@ def write_checks(book: Book, P: ParamBlocks, Xb: Block, Yb: Block, F: ForwardBlo
         lambda i, j: [Formula("=MAX(" + ",".join(a.a1 for a, _ in largest) + ")",
                               max(v for _, v in largest), tolerance=CENTRAL_TOL),
                       Formula("=" + "+".join(f'COUNTIF({a.a1},"PASS")' for a in verdicts), passed),
-                      count][j], fmt=[SMALL, INTEGER, INTEGER])
+                      count][j], name="checks_total", fmt=[SMALL, INTEGER, INTEGER])
     check.fit_to_page(wide=1, tall=0, landscape=False)
     runs_sheet.fit_to_page(wide=1, tall=0)
     return Checks(verdicts, total.ref(0, 0), count)

@@ -152,12 +152,14 @@ def write_lr(sheet: Sheet, lr: float) -> Block:
 MEANING = {
     "W1": ("W1: first-layer weights, n_hidden x n_in = {h} x {i}",
            "W1[i,j] is the weight from x_j into z1_i: z1_i = sum_j W1[i,j] x_j + b1_i.",
-           "He initialisation, Normal(0, sqrt(2 / n_in)) (network.he_init)."),
+           "He initialisation: normal, mean 0, standard deviation sqrt(2 / n_in) "
+           "(network.he_init)."),
     "b1": ("b1: first-layer biases, one per hidden unit", "b1_i is added to z1_i.",
            "0 (network.he_init)."),
     "W2": ("W2: second-layer weights, n_out x n_hidden = {o} x {h}",
            "W2[k,j] is the weight from h_j into z2_k: z2_k = sum_j W2[k,j] h_j + b2_k.",
-           "He initialisation, Normal(0, sqrt(2 / n_hidden)) (network.he_init)."),
+           "He initialisation: normal, mean 0, standard deviation sqrt(2 / n_hidden) "
+           "(network.he_init)."),
     "b2": ("b2: second-layer biases, one per class", "b2_k is added to z2_k.",
            "0 (network.he_init)."),
 }
@@ -363,17 +365,22 @@ def write_short_form(sheet: Sheet, P: ParamBlocks, Xb: Block, Yb: Block, F: Forw
 
 
 def write_update(sheet: Sheet, P: ParamBlocks, G: ParamBlocks, lr: Block, new: Params,
-                 local: bool = False, digits: bool = False) -> ParamBlocks:
-    """new theta = theta - lr * dtheta for each parameter (network.sgd_step)."""
+                 local: bool = False, digits: bool = False, momentum: bool = False
+                 ) -> ParamBlocks:
+    """new theta = theta - lr * dtheta for each parameter (network.sgd_step), or with
+    momentum = True, theta - lr * new v (G is then the new velocities; train.momentum_step_)."""
     here = sheet.title
     blocks = {}
     for name in PARAM_NAMES:
         values = as_rows(getattr(new, name))
         rows, cols = param_labels(name, new.sizes, "new " + name, digits)
+        step = f"new v {name}" if momentum else f"d{name}"
         blocks[name] = sheet.block(
-            "new " + name, f"new {name} = {name} - lr * d{name}",
-            f"new {name} = {name} - lr * d{name}: one step of gradient descent "
-            "(network.sgd_step).", UPDATE, rows, cols,
+            "new " + name, f"new {name} = {name} - lr * {step}",
+            f"new {name} = {name} - lr * {step}: " + ("the step with momentum "
+                                                      "(train.momentum_step_)." if momentum else
+                                                      "one step of gradient descent "
+                                                      "(network.sgd_step)."), UPDATE, rows, cols,
             lambda i, j, name=name, values=values: Formula(
                 f"={P.get(name).at(here, i, j)}-{lr.at(here, 0)}*{G.get(name).at(here, i, j)}",
                 values[i][j]),

@@ -5,10 +5,11 @@ every intermediate (backward_one: dz2, dW2, db2, dh, dz1, dW1, db1), the
 mean over a mini-batch (backward) and the SGD update (sgd_step);
 jacobian.py the long form; gradcheck.py the central differences.  This
 module only runs them on the workbooks' examples and keeps what they
-return.  Two rules are written here because the workbooks show them step
-by step and no other module returns their pieces:
+return; the momentum steps are train.momentum_step_'s (v <- mu v + g,
+theta <- theta - lr v, as purenet train steps).  One rule is written here
+because the workbooks show its pieces and gradcheck.py keeps only the
+result:
 
-    momentum (purenet/train.py's docstring)    v <- mu v + g,  theta <- theta - lr v
     a nudged forward pass (gradcheck.py)       L(theta_k + eps) and L(theta_k - eps),
                                                the loss with one parameter entry moved,
                                                by network.forward on a copy
@@ -30,9 +31,10 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from ...gradcheck import EPS, kink_free_batch
-from ...matrix import Matrix, Vector, copy, madd, mscale, msub, scale, sub, add
+from ...matrix import Matrix, Vector, copy
 from ...network import (Backward, Grads, Params, Sizes, Trace, backward, backward_one, forward,
                         he_init, mean_loss, one_hot, sgd_step)
+from ...train import momentum_step_, zeros_like
 
 DIGIT_SIDE = 28                 # MNIST images are 28 x 28
 POOL = 4                        # 4 x 4 squares of pixels ...
@@ -91,19 +93,9 @@ class Step:
         return mean_loss(self.after)
 
 
-def momentum_step(params: Params, v: Grads, grads: Grads, lr: float, mu: float
-                  ) -> Tuple[Params, Grads]:
-    """v <- mu v + g, theta <- theta - lr v, for each of W1, b1, W2, b2 (as purenet train does)."""
-    new_v = Grads(W1=madd(mscale(mu, v.W1), grads.W1), b1=add(scale(mu, v.b1), grads.b1),
-                  W2=madd(mscale(mu, v.W2), grads.W2), b2=add(scale(mu, v.b2), grads.b2))
-    new = Params(W1=msub(params.W1, mscale(lr, new_v.W1)), b1=sub(params.b1, scale(lr, new_v.b1)),
-                 W2=msub(params.W2, mscale(lr, new_v.W2)), b2=sub(params.b2, scale(lr, new_v.b2)))
-    return new, new_v
-
-
-def zero_like(params: Params) -> Grads:
-    return Grads(W1=[[0.0] * len(r) for r in params.W1], b1=[0.0] * len(params.b1),
-                 W2=[[0.0] * len(r) for r in params.W2], b2=[0.0] * len(params.b2))
+def copy_params(params: Params) -> Params:
+    """A copy whose rows can be changed in place without touching `params`."""
+    return Params(W1=copy(params.W1), b1=list(params.b1), W2=copy(params.W2), b2=list(params.b2))
 
 
 def take_step(params: Params, X: List[Vector], Y: List[Vector], lr: float,
@@ -116,8 +108,10 @@ def take_step(params: Params, X: List[Vector], Y: List[Vector], lr: float,
     if mu is None:
         new = sgd_step(params, grads, lr)
     else:
-        v = v if v is not None else zero_like(params)
-        new, new_v = momentum_step(params, v, grads, lr, mu)
+        # train.momentum_step_ works in place: hand it copies, keep v and params as they were.
+        v = v if v is not None else zeros_like(params)
+        new, new_v = copy_params(params), copy_params(v)
+        momentum_step_(new, new_v, grads, lr, mu)
     return Step(params, X, Y, traces, per_example, grads, new, forward(new, X, Y), v, new_v)
 
 
@@ -170,7 +164,7 @@ def nudge(params: Params, X: List[Vector], Y: List[Vector], name: str, i: int, j
           sign: int, eps: float = EPS) -> Nudge:
     """network.forward with entry (i, j) of `name` set to its value + sign * eps, as
     gradcheck.numerical_grads does it."""
-    work = Params(W1=copy(params.W1), b1=list(params.b1), W2=copy(params.W2), b2=list(params.b2))
+    work = copy_params(params)
     array = getattr(work, name)
     if isinstance(array[0], list):
         array[i][j] = array[i][j] + sign * eps if sign > 0 else array[i][j] - eps

@@ -13,12 +13,14 @@
 from typing import List, Tuple
 
 from ..book import Book
-from ..cells import GRADIENT, INTERMEDIATE, CHECK, UPDATE, Formula, Block, SMALL, VALUE
+from ...network import relu_step
+from ..cells import (CHECK, GRADIENT, INTEGER, INTERMEDIATE, PARAMETER, UPDATE, Block, Formula,
+                     SMALL, VALUE)
 from .checks import every_entry, write_checks
 from .layout import (ForwardBlocks, ParamBlocks, ShortFormBlocks, write_data, write_forward,
                      write_lr, write_parameters, write_short_form, write_update)
 from .numbers import Settings, Step, take_step, tiny_example
-from .start import diagram, link_in_order, write_start
+from .start import link_in_order, network_diagram, write_start
 
 TRACED = (1, 0)      # W1[2,1] in the labels: the weight the One weight sheet follows
 
@@ -86,7 +88,7 @@ def update_sheet(book: Book, P, S: ShortFormBlocks, lr, Xb, Yb, step: Step,
 
 
 def one_weight_sheet(book: Book, P: ParamBlocks, Xb, Yb, F: ForwardBlocks, S: ShortFormBlocks,
-                     lr: Block, new: ParamBlocks, after: ForwardBlocks, step: Step,
+                     lr: Block, lr_value: float, after: ForwardBlocks, step: Step,
                      traced: Tuple[int, int] = TRACED) -> None:
     """dL/dW1[i,j] = mean over examples of (sum_k (p_k - y_k) W2[k,i]) [z1_i > 0] x_j."""
     sheet = book.sheet("One weight")
@@ -109,12 +111,17 @@ def one_weight_sheet(book: Book, P: ParamBlocks, Xb, Yb, F: ForwardBlocks, S: Sh
     sheet.row += 1
     refs = {}
 
-    def put(label: str, where: str, texts, values, kind=GRADIENT, fmt=VALUE):
+    def put(label: str, where: str, texts, values, kind=GRADIENT, fmt=VALUE, source=None):
+        """One row: the quantity, its value for each example, and where it comes from (a
+        link to that cell, for example 1, when it comes from another sheet)."""
         sheet.text(sheet.row, 2, label, bold=True)
         cells = []
         for b in range(B):
             cells.append(sheet.put(sheet.row, 3 + b, Formula(texts[b], values[b]), kind, fmt).a1)
-        sheet.text(sheet.row, 3 + B, where, italic=True, fits=False)
+        if source is None:
+            sheet.text(sheet.row, 3 + B, where, italic=True, fits=False)
+        else:
+            sheet.link(sheet.row, 3 + B, where, source.sheet, source.a1, fits=False)
         sheet.row += 1
         refs[label] = cells
         return cells
@@ -122,57 +129,57 @@ def one_weight_sheet(book: Book, P: ParamBlocks, Xb, Yb, F: ForwardBlocks, S: Sh
     products = []
     for k in range(n_out):
         K = k + 1
-        pk = put(f"p_{K}", "Forward, block p", [f"={F.p.at(here, b, k)}" for b in range(B)],
-                 [step.traces[b].p[k] for b in range(B)], INTERMEDIATE)
-        yk = put(f"y_{K}", "Parameters, block y", [f"={Yb.at(here, b, k)}" for b in range(B)],
-                 [step.Y[b][k] for b in range(B)], INTERMEDIATE)
-        dz = put(f"dz2_{K} = p_{K} - y_{K}", "the two cells above",
+        pk = put(f"p_{K}", f"p_{K}: sheet Forward, block p",
+                 [f"={F.p.at(here, b, k)}" for b in range(B)],
+                 [step.traces[b].p[k] for b in range(B)], INTERMEDIATE, source=F.p.ref(0, k))
+        yk = put(f"y_{K}", f"y_{K}: sheet Parameters, block y",
+                 [f"={Yb.at(here, b, k)}" for b in range(B)],
+                 [step.Y[b][k] for b in range(B)], INTERMEDIATE, INTEGER, source=Yb.ref(0, k))
+        dz = put(f"dz2_{K} = p_{K} - y_{K}", "the two rows above",
                  [f"={pk[b]}-{yk[b]}" for b in range(B)], [g[b].dz2[k] for b in range(B)])
-        w = put(f"W2[{K},{I}]", "Parameters, block W2",
+        w = put(f"W2[{K},{I}]", f"W2[{K},{I}]: sheet Parameters, block W2",
                 [f"={P.W2.at(here, k, i)}" for b in range(B)],
-                [step.params.W2[k][i]] * B, INTERMEDIATE)
-        products.append(put(f"dz2_{K} * W2[{K},{I}]", "the two products' factors above",
+                [step.params.W2[k][i]] * B, INTERMEDIATE, source=P.W2.ref(k, i))
+        products.append(put(f"dz2_{K} * W2[{K},{I}]", "the two rows above",
                             [f"={dz[b]}*{w[b]}" for b in range(B)],
                             [g[b].dz2[k] * step.params.W2[k][i] for b in range(B)]))
-    dh = put(f"dh_{I} = sum of the {n_out} products", "compare Short form, block dh",
+    dh = put(f"dh_{I} = sum of the {n_out} products", f"the same as dh_{I} on sheet Short form",
              ["=" + "+".join(p[b] for p in products) for b in range(B)],
-             [g[b].dh[i] for b in range(B)])
-    z1 = put(f"z1_{I}", "Forward, block z1", [f"={F.z1.at(here, b, i)}" for b in range(B)],
-             [step.traces[b].z1[i] for b in range(B)], INTERMEDIATE)
-    mask = put(f"[z1_{I} > 0]", "1 if the unit is active", [f"=IF({z1[b]}>0,1,0)" for b in range(B)],
-               [1.0 if step.traces[b].z1[i] > 0 else 0.0 for b in range(B)])
-    dz1 = put(f"dz1_{I} = dh_{I} * [z1_{I} > 0]", "compare Short form, block dz1",
-              [f"={dh[b]}*{mask[b]}" for b in range(B)], [g[b].dz1[i] for b in range(B)])
-    x = put(f"x_{J}", "Parameters, block x", [f"={Xb.at(here, b, j)}" for b in range(B)],
-            [step.X[b][j] for b in range(B)], INTERMEDIATE)
+             [g[b].dh[i] for b in range(B)], source=S.dh.ref(0, i))
+    z1 = put(f"z1_{I}", f"z1_{I}: sheet Forward, block z1",
+             [f"={F.z1.at(here, b, i)}" for b in range(B)],
+             [step.traces[b].z1[i] for b in range(B)], INTERMEDIATE, source=F.z1.ref(0, i))
+    mask = put(f"[z1_{I} > 0]", "1 if the unit is active, 0 if not",
+               [f"=IF({z1[b]}>0,1,0)" for b in range(B)],
+               [relu_step(step.traces[b].z1)[i] for b in range(B)], fmt=INTEGER)
+    dz1 = put(f"dz1_{I} = dh_{I} * [z1_{I} > 0]", f"the same as dz1_{I} on sheet Short form",
+              [f"={dh[b]}*{mask[b]}" for b in range(B)], [g[b].dz1[i] for b in range(B)],
+              source=S.dz1.ref(0, i))
+    x = put(f"x_{J}", f"x_{J}: sheet Parameters, block x",
+            [f"={Xb.at(here, b, j)}" for b in range(B)],
+            [step.X[b][j] for b in range(B)], INTERMEDIATE, source=Xb.ref(0, j))
     each = put(f"dW1[{I},{J}] = dz1_{I} * x_{J}", "this example's gradient",
                [f"={dz1[b]}*{x[b]}" for b in range(B)], [g[b].dW1[i][j] for b in range(B)])
     sheet.skip()
     grad = step.grads.W1[i][j]
-    facts = [
-        (f"dL/dW1[{I},{J}]: the mean over the {B} examples", f"=SUM({each[0]}:{each[-1]})/{B}",
-         grad, GRADIENT, VALUE),
-        (f"Short form's dW1[{I},{J}]", f"={S.grads.W1.at(here, i, j)}", grad, GRADIENT, VALUE),
-        ("difference (0: the same number)", None, 0.0, CHECK, SMALL),
-        (f"W1[{I},{J}] before the step", f"={P.W1.at(here, i, j)}", step.params.W1[i][j],
-         INTERMEDIATE, VALUE),
-        (f"new W1[{I},{J}] = W1[{I},{J}] - lr * dW1[{I},{J}]", None,
-         step.new_params.W1[i][j], UPDATE, VALUE),
-        ("L before the step (the mini-batch's)", f"={F.loss.at(here, 0)}", step.loss,
-         INTERMEDIATE, VALUE),
-        ("L after the step (sheet Update)", f"={after.loss.at(here, 0)}", step.loss_after,
-         INTERMEDIATE, VALUE),
-    ]
-    cells = []
-    for label, text, value, kind, fmt in facts:
-        row = sheet.row
-        if text is None and label.startswith("difference"):
-            text = f"={cells[0]}-{cells[1]}"
-        elif text is None:
-            text = f"=C{row - 1}-{lr.whole(here)}*{cells[0]}"
-        sheet.text(row, 2, label, bold=True)
-        cells.append(sheet.put(row, 3, Formula(text, value), kind, fmt).a1)
+    at = {}
+
+    def fact(key: str, label: str, text: str, value, kind=INTERMEDIATE, fmt=VALUE) -> None:
+        sheet.text(sheet.row, 2, label, bold=True)
+        at[key] = sheet.put(sheet.row, 3, Formula(text.format(**at), value), kind, fmt).a1
         sheet.row += 1
+
+    fact("mean", f"dL/dW1[{I},{J}]: the mean over the {B} examples",
+         f"=SUM({each[0]}:{each[-1]})/{B}", grad, GRADIENT)
+    fact("short", f"Short form's dW1[{I},{J}]", f"={S.grads.W1.at(here, i, j)}", grad, GRADIENT)
+    fact("diff", "difference (0: the same number)", "={mean}-{short}", 0.0, CHECK, SMALL)
+    fact("old", f"W1[{I},{J}] before the step", f"={P.W1.at(here, i, j)}", step.params.W1[i][j])
+    fact("lr", "lr, the learning rate", f"={lr.whole(here)}", lr_value, PARAMETER)
+    fact("new", f"new W1[{I},{J}] = W1[{I},{J}] - lr * dW1[{I},{J}]", "={old}-{lr}*{mean}",
+         step.new_params.W1[i][j], UPDATE)
+    fact("before", "L before the step (the mini-batch's)", f"={F.loss.at(here, 0)}", step.loss)
+    fact("after", "L after the step (sheet Update)", f"={after.loss.at(here, 0)}",
+         step.loss_after)
     sheet.set_width(2, 44)
     sheet.fit_to_page(wide=1, tall=1, landscape=False)
 
@@ -181,6 +188,17 @@ def forward_and_short_form(settings: Settings) -> Book:
     params, X, Y = tiny_example(settings)
     step = take_step(params, X, Y, settings.lr)
     book = Book("purenet: one training step, forward pass and short-form backprop")
+    start = book.sheet("Start")
+    P, Xb, Yb, lr = parameters_sheet(book, step, settings.lr)
+    F = forward_sheet(book, P, Xb, Yb, step)
+    S = short_form_sheet(book, P, Xb, Yb, F, step)
+    weight_sheet_at = len(book.sheets)
+    _, after = update_sheet(book, P, S, lr, Xb, Yb, step)
+    one_weight_sheet(book, P, Xb, Yb, F, S, lr, settings.lr, after, step)
+    # reading order: One weight before Update
+    book.wb.move_sheet("One weight", offset=-1)
+    book.sheets.insert(weight_sheet_at, book.sheets.pop())
+    write_checks(book, P, Xb, Yb, F, S.grads, step, every_entry(step))
     contents = [
         ("Parameters", "x, y, lr, W1, b1, W2, b2: the cells to edit"),
         ("Forward", "z1, h, z2, the softmax helpers m, e, s, p, and the loss L"),
@@ -191,29 +209,17 @@ def forward_and_short_form(settings: Settings) -> Book:
         ("Check", "backprop against central differences computed by formulas: PASS / FAIL"),
         ("Nudges", "the forward passes behind the central differences"),
     ]
-    start = write_start(
-        book, "One training step of a tiny network, every number a formula",
+    write_start(
+        start, "One training step of a tiny network, every number a formula",
         "purenet: forward_and_short_form.xlsx",
         ["Follow one step of training: the forward pass from x to the loss L, backpropagation "
          "(the short form) from L back to every weight, and the update.",
          "Every computed cell is a formula of the cells it comes from.  Edit x, y, a weight or "
-         "lr and the whole step recomputes - and the Check sheet's central differences too, "
-         "so every check still reads PASS.",
+         "lr on sheet Parameters and the whole step recomputes - and so do the central "
+         "differences on sheet Check, so every check still reads PASS.",
          "The numbers shown before any recalculation are the ones purenet computed in Python; "
          "tests/xlsx_recalc.py checks that LibreOffice recomputes the same."],
-        settings_rows(settings, settings.batch), NAMES, contents)
-    P, Xb, Yb, lr = parameters_sheet(book, step, settings.lr)
-    F = forward_sheet(book, P, Xb, Yb, step)
-    S = short_form_sheet(book, P, Xb, Yb, F, step)
-    weight_sheet_at = len(book.sheets)
-    new, after = update_sheet(book, P, S, lr, Xb, Yb, step)
-    one_weight_sheet(book, P, Xb, Yb, F, S, lr, new, after, step)
-    # reading order: One weight before Update
-    book.wb.move_sheet("One weight", offset=-1)
-    book.sheets.insert(weight_sheet_at, book.sheets.pop())
-    write_checks(book, P, Xb, Yb, F, S.grads, step, every_entry(step))
-    t = step.traces[0]
-    diagram(start, [("x", Xb, step.X[0]), ("h", F.h, t.h), ("p", F.p, t.p)],
-            ["W1, b1: z1 = W1 x + b1, h = relu(z1)", "W2, b2: z2 = W2 h + b2, p = softmax(z2)"])
+        contents, *network_diagram(Xb, P, F, step.traces[0], params), NAMES,
+        settings_rows(settings, settings.batch))
     link_in_order(book)
     return book

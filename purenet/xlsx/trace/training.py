@@ -19,7 +19,7 @@ from ..cells import GRADIENT, INTERMEDIATE, UPDATE, Area, Formula, symbol_name
 from .layout import (ParamBlocks, corner, param_labels, write_data, write_forward, write_lr,
                      write_parameters, write_scalar, write_short_form, write_update)
 from .numbers import PARAM_NAMES, Step, as_rows, run_steps, tiny_example, Settings
-from .start import link_in_order, write_start
+from .start import link_in_order, network_diagram, write_start
 
 NAMES = [("x, y, lr, mu", "x, y, lr, mu", "Data"),
          ("W1, b1, W2, b2 at the start", "W_1_start, b_1_start, W_2_start, b_2_start", "Data"),
@@ -52,7 +52,7 @@ def write_velocity(sheet: Sheet, G: ParamBlocks, source, step: Step, mu) -> Para
         new = as_rows(getattr(step.new_v, name))
         v_out[name] = sheet.block(
             "new v " + name, f"new v = mu * v + d{name}", "v <- mu v + g, as purenet train "
-            "does (train.py's docstring).", UPDATE, rows, cols,
+            "does (train.momentum_step_).", UPDATE, rows, cols,
             lambda i, j, name=name, new=new: Formula(
                 f"={mu.whole(here)}*{v_in[name].at(here, i, j)}+{G.get(name).at(here, i, j)}",
                 new[i][j]),
@@ -78,7 +78,7 @@ def step_sheet(book: Book, title: str, t: int, step: Step, source: ParamBlocks, 
     else:
         sheet.heading("Momentum: new v = mu v + g, then new theta = theta - lr * new v")
         v_out = write_velocity(sheet, S.grads, v_source, step, mu)
-        new = write_update(sheet, P, v_out, lr, step.new_params, local=True)
+        new = write_update(sheet, P, v_out, lr, step.new_params, local=True, momentum=True)
     sheet.heading("The loss after the update (the same mini-batch, the new parameters)")
     after = write_forward(sheet, new, Xb, Yb, step.after, step.loss_after, local=True,
                           suffix=" after")
@@ -109,7 +109,8 @@ def loss_sheet(book: Book, runs, Yb) -> None:
                         "example's true class (before the update)",
                         "L after step t equals L before step t + 1: the same weights.",
                         INTERMEDIATE, [str(t + 1) for t in range(N)], columns,
-                        lambda t, c: Formula(texts[c][t], values[c][t]), corner="step")
+                        lambda t, c: Formula(texts[c][t], values[c][t]), name="loss_table",
+                        corner="step")
     steps_area = Area(here, table.top, 1, table.top + N - 1, 1)
     per_run = len(columns) // len(runs)
     loss_series = [(table.column_area(c), columns[c]) for r in range(len(runs))
@@ -130,26 +131,7 @@ def training_steps(settings: Settings) -> Book:
     sgd = run_steps(params, X, Y, settings.lr, N)
     momentum = run_steps(params, X, Y, settings.lr, N, mu=settings.mu)
     book = Book("purenet: consecutive training steps, plain SGD and momentum")
-    contents = ([("Data", "x, y, lr, mu and the starting weights")]
-                + [(f"Step {t + 1}", "plain SGD: parameters in, forward, short form, update, "
-                    "L after") for t in range(N)]
-                + [(f"Momentum {t + 1}", "the same with momentum: v <- mu v + g, "
-                    "theta <- theta - lr v") for t in range(N)]
-                + [("Loss", "L before and after each step, p of the true classes, charts")])
-    write_start(
-        book, f"{N} steps of gradient descent on one mini-batch, plain and with momentum",
-        "purenet: training_steps.xlsx",
-        [f"The same mini-batch ({settings.batch} examples of different classes) trained for {N} "
-         "steps twice: plain SGD (sheets Step t) and with momentum as purenet train does it "
-         "(sheets Momentum t).  Each step's weights are formulas of the step before's.",
-         "Step 1 is the step of forward_and_short_form.xlsx.  Edit x, y, lr, mu or a starting "
-         "weight on the Data sheet and the whole run replays.",
-         "The Loss sheet charts L before and after each update, and p of each example's true "
-         "class: the network learns to tell the classes apart."],
-        [("network", "{}-{}-{}".format(*settings.sizes)),
-         ("mini-batch", f"{settings.batch} examples, example b of class b"),
-         ("lr, mu", f"{settings.lr!r}, {settings.mu!r}"), ("steps", str(N)),
-         ("regenerate", settings.command())], NAMES, contents)
+    start = book.sheet("Start")
     sheet = book.sheet("Data")
     sheet.header("Data: the mini-batch, lr, mu and the starting weights",
                  "Inputs (yellow) and parameters (blue): every later number is a formula of "
@@ -159,10 +141,10 @@ def training_steps(settings: Settings) -> Book:
     mu = write_scalar(sheet, "mu", "mu: the momentum, the share of the last step kept",
                       "v <- mu v + g; mu = 0 gives plain SGD.", settings.mu)
     sheet.heading("Starting weights (network.he_init)")
-    start = write_parameters(sheet, params, name_suffix="_start")
+    first = write_parameters(sheet, params, name_suffix="_start")
     runs = []
     for label, steps, is_momentum in (("SGD", sgd, False), ("momentum", momentum, True)):
-        source, source_name, v_source, forwards = start, "Data", None, []
+        source, source_name, v_source, forwards = first, "Data", None, []
         for t, step in enumerate(steps, 1):
             title = f"Momentum {t}" if is_momentum else f"Step {t}"
             _, source, v_source, F, after = step_sheet(
@@ -172,5 +154,29 @@ def training_steps(settings: Settings) -> Book:
             forwards.append((F, after))
         runs.append((label, steps, forwards))
     loss_sheet(book, runs, Yb)
+    contents = ([("Data", "x, y, lr, mu and the starting weights")]
+                + [(f"Step {t + 1}", "plain SGD: parameters in, forward, short form, update, "
+                    "L after") for t in range(N)]
+                + [(f"Momentum {t + 1}", "the same with momentum: v <- mu v + g, "
+                    "theta <- theta - lr v") for t in range(N)]
+                + [("Loss", "L before and after each step, p of the true classes, charts")])
+    F1 = runs[0][2][0][0]
+    write_start(
+        start, f"{N} steps of gradient descent on one mini-batch, plain and with momentum",
+        "purenet: training_steps.xlsx",
+        [f"The same mini-batch ({settings.batch} examples of different classes) trained for {N} "
+         "steps twice: plain SGD (sheets Step t) and with momentum as purenet train does it "
+         "(sheets Momentum t: v <- mu v + g, theta <- theta - lr v).  Each step's weights are "
+         "formulas of the step before's.",
+         "Step 1 is the step of forward_and_short_form.xlsx.  Edit x, y, lr, mu or a starting "
+         "weight on sheet Data and the whole run replays.",
+         "Sheet Loss charts L before and after each update, and p of each example's true "
+         "class: the network learns to tell the classes apart, faster with momentum once v "
+         "has built up."],
+        contents, *network_diagram(Xb, first, F1, sgd[0].traces[0], params), NAMES,
+        [("network", "{}-{}-{}".format(*settings.sizes)),
+         ("mini-batch", f"{settings.batch} examples, example b of class b"),
+         ("lr, mu", f"{settings.lr!r}, {settings.mu!r}"), ("steps", str(N)),
+         ("regenerate", settings.command())])
     link_in_order(book)
     return book
