@@ -77,8 +77,11 @@ def compare(wb, expected: Expected) -> List[str]:
     problems = []
     for (sheet, name), rows in sorted(expected.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
         rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in rows]
-        got = block(wb, name, sheet)
         where = f"{sheet + '!' if sheet else ''}{name}"
+        if (sheet, name) not in every_name(wb):
+            problems.append(f"{where}: no such defined name")
+            continue
+        got = block(wb, name, sheet)
         if [len(r) for r in got] != [len(r) for r in rows]:
             problems.append(f"{where}: shape {len(got)} x {len(got[0])}, expected "
                             f"{len(rows)} x {len(rows[0])}")
