@@ -25,6 +25,16 @@ and the chain, left to right, exactly as it is written on paper:
     dL/dW1 = dL/dz1 . dz1/dW1        -> reshaped to n_hidden x n_in
     dL/db1 = dL/dz1 . dz1/db1
 
+The same chain bracketed the other way multiplies two matrices first:
+
+    dp/dh  = dp/dz2 . dz2/dh       n_out x n_hidden: how each p_i moves with each h_j
+    dL/dh  = dL/dp  . dp/dh        kept as "dL/dp . dp/dh": the same numbers as dL/dh
+                                   above, up to rounding (the sums are grouped differently)
+
+A product of matrices is associative, so either bracketing gives dL/dh;
+reverse mode (left to right, a row times a matrix each time) never builds
+a matrix-matrix product, which is why it is the cheap one.
+
 Biases are kept as separate parameters, not folded into W as an extra
 column, so dz1/dW1 has exactly n_hidden x (n_hidden n_in) entries.
 
@@ -41,6 +51,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from .matrix import Matrix, Vector, diag, identity, matmul, reshape
 from .network import Grads, Params, Sizes, Trace, mean_grads, relu_step
+
 
 class BudgetError(MemoryError):
     """The long form for these sizes would hold more entries than the budget allows."""
@@ -72,6 +83,8 @@ def jacobian_shapes(sizes: Sizes) -> List[Tuple[str, int, int]]:
         ("dL/dz1", 1, n_hidden),
         ("dL/dW1", 1, n_hidden * n_in),
         ("dL/db1", 1, n_hidden),
+        ("dp/dh", n_out, n_hidden),
+        ("dL/dp . dp/dh", 1, n_hidden),
     ]
 
 
@@ -166,6 +179,9 @@ def long_form_one(params: Params, t: Trace,
     J["dL/dz1"] = matmul(J["dL/dh"], J["dh/dz1"])
     J["dL/dW1"] = matmul(J["dL/dz1"], J["dz1/dW1"])
     J["dL/db1"] = matmul(J["dL/dz1"], J["dz1/db1"])
+
+    J["dp/dh"] = matmul(J["dp/dz2"], J["dz2/dh"])          # the other bracketing
+    J["dL/dp . dp/dh"] = matmul(J["dL/dp"], J["dp/dh"])
 
     grads = Grads(W1=reshape(J["dL/dW1"][0], n_hidden, n_in),
                   b1=J["dL/db1"][0],

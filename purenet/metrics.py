@@ -151,6 +151,18 @@ def classification_report(y_true: Sequence[int], y_pred: Sequence[int], n_classe
                   n=len(y_true))
 
 
+def most_confident_errors(y_true: Sequence[int], y_pred: Sequence[int],
+                          confidence: Sequence[float], n: int) -> List[int]:
+    """The n examples predicted wrong with the largest confidence, surest first.
+
+    confidence[i] is the probability the classifier gave its prediction
+    y_pred[i]; ties go to the earlier example.  Returns their positions.
+    """
+    wrong = [i for i, (t, p) in enumerate(zip(y_true, y_pred)) if t != p]
+    wrong.sort(key=lambda i: (-confidence[i], i))
+    return wrong[:n]
+
+
 # --- as text ------------------------------------------------------------------
 
 def format_report(report: Report) -> str:

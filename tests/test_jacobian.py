@@ -143,8 +143,21 @@ def test_each_jacobian_has_the_shape_jacobian_shapes_names(sizes):
 
 
 def test_total_entries_of_a_4_3_3_net():
-    # Jacobians 3 + 9 + 27 + 9 + 9 + 9 + 36 + 9 = 111, products 3 + 9 + 3 + 3 + 3 + 12 + 3 = 36.
-    assert total_entries((4, 3, 3)) == 147
+    # Jacobians 3 + 9 + 27 + 9 + 9 + 9 + 36 + 9 = 111, products 3 + 9 + 3 + 3 + 3 + 12 + 3 = 36,
+    # the other bracketing dp/dh (3 x 3) and dL/dp . dp/dh (1 x 3): 12.
+    assert total_entries((4, 3, 3)) == 159
+
+
+def test_the_other_bracketing_multiplies_two_matrices_and_gives_dL_dh_again():
+    # dp/dh = dp/dz2 . dz2/dh entry by entry, and dL/dp . dp/dh = dL/dh up to rounding.
+    params = he_init((4, 3, 3), 3)
+    t = forward_one(params, [0.5, -0.25, 1.0, 0.75], one_hot(2, 3))
+    J = long_form_one(params, t).jacobians
+    P = dp_dz2(t.p)
+    assert J["dp/dh"] == [[sum(P[i][k] * params.W2[k][j] for k in range(3)) for j in range(3)]
+                          for i in range(3)]
+    assert J["dL/dp . dp/dh"][0] == pytest.approx(J["dL/dh"][0], rel=1e-12, abs=1e-15)
+    assert J["dL/dp . dp/dh"][0] != pytest.approx([0.0, 0.0, 0.0])
 
 
 # --- the budget ----------------------------------------------------------------------
@@ -164,7 +177,7 @@ def test_long_form_refuses_784_512_10_with_the_figure():
 def test_the_budget_is_a_limit_not_a_guess():
     total = total_entries((4, 3, 3))
     check_budget((4, 3, 3), max_entries=total)  # exactly at the budget: allowed
-    with pytest.raises(BudgetError, match="147 entries"):
+    with pytest.raises(BudgetError, match="159 entries"):
         check_budget((4, 3, 3), max_entries=total - 1)
 
 

@@ -32,7 +32,7 @@ import json
 import pytest
 
 from purenet.metrics import (ClassMetrics, classification_report, confusion_matrix,
-                             f1_score, format_confusion, format_report)
+                             f1_score, format_confusion, format_report, most_confident_errors)
 
 Y_TRUE = [0, 0, 0, 1, 1, 2, 2, 2]
 Y_PRED = [0, 0, 1, 1, 0, 1, 1, 0]
@@ -166,3 +166,21 @@ def test_format_confusion_right_aligns_counts_of_any_width():
     assert text.splitlines()[1:] == ["true\\pred    0    1",
                                      "0         1000    2",
                                      "1            3    4"]
+
+
+# --- the most confident mistakes --------------------------------------------------------------
+
+def test_the_most_confident_errors_are_the_wrong_answers_surest_first():
+    # Examples 1 and 4 are right (never listed, however sure); the wrong ones come by
+    # their confidence, largest first, and n cuts the list.
+    y_true = [0, 1, 2, 3, 4, 5]
+    y_pred = [1, 1, 0, 0, 4, 0]
+    confidence = [0.6, 0.99, 0.7, 0.9, 0.999, 0.35]
+    assert most_confident_errors(y_true, y_pred, confidence, 10) == [3, 2, 0, 5]
+    assert most_confident_errors(y_true, y_pred, confidence, 2) == [3, 2]
+    assert most_confident_errors(y_true, y_pred, confidence, 0) == []
+
+
+def test_equally_confident_errors_keep_the_order_of_the_examples():
+    assert most_confident_errors([0, 0, 0, 0], [1, 1, 1, 0], [0.8, 0.9, 0.8, 0.95], 3) == [1, 0, 2]
+

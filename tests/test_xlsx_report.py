@@ -19,12 +19,14 @@ import pytest
 openpyxl = pytest.importorskip("openpyxl")
 
 from purenet import atomic, metrics  # noqa: E402
-from purenet.speed import predict_probabilities, predict_with_confidence  # noqa: E402
+from purenet.speed import predict_probabilities  # noqa: E402
 from purenet.matrix import argmax  # noqa: E402
 from purenet.mnist import Dataset, load_mnist  # noqa: E402
 from purenet.model_io import Model, save_model  # noqa: E402
 from purenet.network import he_init  # noqa: E402
+from purenet.xlsx import pictures as pic  # noqa: E402
 from purenet.xlsx import report as rep  # noqa: E402
+from purenet.xlsx import report_metrics as rm  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 import xlsx_recalc  # noqa: E402
@@ -64,14 +66,16 @@ def predictions(model, test_set):
     return P, [argmax(p) for p in P]
 
 
+def answers(test_set, predictions):
+    """What the report is built from (commands/report.py hands it): each test image's
+    predicted digit and its p."""
+    P, predicted = predictions
+    return rep.findings_of(test_set, predicted, [p[k] for p, k in zip(P, predicted)])
+
+
 @pytest.fixture(scope="module")
-def book(model, test_set):
-    return rep.build_report(model, test_set, "model.json", answers(model, test_set))
-
-
-def answers(model, test_set):
-    """What the report is built from: each test image's predicted digit and its p."""
-    return rep.findings_of(test_set, *predict_with_confidence(model.params, test_set.images))
+def book(model, test_set, predictions):
+    return rep.build_report(model, test_set, "model.json", answers(test_set, predictions))
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +137,13 @@ def test_mistakes_tie_break_by_test_position():
 
 
 def test_colours():
-    assert rep.pixel_colour(0) == "FFFFFF" and rep.pixel_colour(255) == "000000"
-    assert rep.pixel_colour(128) == "7F7F7F"
-    assert rep.weight_colour(0.0, 0.5) == "FFFFFF"
-    assert rep.weight_colour(0.5, 0.5) == "B2182B"           # full red
-    assert rep.weight_colour(-0.5, 0.5) == "2166AC"          # full blue
-    assert rep.weight_colour(0.25, 0.5) == rep.hex_colour(rep.blend(rep.WHITE, rep.RED, 0.5))
-    assert rep.weight_colour(0.0, 0.0) == "FFFFFF"           # an all-zero unit
+    assert pic.pixel_colour(0) == "FFFFFF" and pic.pixel_colour(255) == "000000"
+    assert pic.pixel_colour(128) == "7F7F7F"
+    assert pic.weight_colour(0.0, 0.5) == "FFFFFF"
+    assert pic.weight_colour(0.5, 0.5) == "B2182B"           # full red
+    assert pic.weight_colour(-0.5, 0.5) == "2166AC"          # full blue
+    assert pic.weight_colour(0.25, 0.5) == pic.hex_colour(pic.blend(pic.WHITE, pic.RED, 0.5))
+    assert pic.weight_colour(0.0, 0.0) == "FFFFFF"           # an all-zero unit
 
 
 # --- the workbook ------------------------------------------------------------------------
@@ -230,8 +234,8 @@ def test_confusion_heatmap_green_diagonal_red_rest(wb):
     diagonal = [r for sq, r in rules.items() if len(sq.split()) == 10]
     rest = [r for sq, r in rules.items() if len(sq.split()) == 90]
     assert len(diagonal) == len(rest) == 1
-    assert diagonal[0].colorScale.color[-1].rgb.endswith(rep.RIGHT_COLOUR)
-    assert rest[0].colorScale.color[-1].rgb.endswith(rep.WRONG_COLOUR)
+    assert diagonal[0].colorScale.color[-1].rgb.endswith(rm.RIGHT_COLOUR)
+    assert rest[0].colorScale.color[-1].rgb.endswith(rm.WRONG_COLOUR)
     assert rest[0].colorScale.cfvo[0].val == 0          # white at 0, not at the smallest
 
 
@@ -301,7 +305,7 @@ def test_mistakes_drawn_in_grey(wb, test_set, predictions):
     cells = picture_cells(ws, top + 2, left)
     image = found[0].image
     assert [c.value for row in cells for c in row] == list(image)
-    assert all(fill_of(c) == rep.pixel_colour(c.value) for row in cells for c in row)
+    assert all(fill_of(c) == pic.pixel_colour(c.value) for row in cells for c in row)
     assert all(c.number_format == ";;;" for row in cells for c in row)
     # the seventh mistake starts the second row of pictures, under the first
     seventh = ws.cell(row=top + 2 + 28 + 1, column=left)
@@ -309,19 +313,19 @@ def test_mistakes_drawn_in_grey(wb, test_set, predictions):
     assert [c.value for c in picture_cells(ws, top + 33, left)[14]] == \
         list(found[6].image[14 * 28:15 * 28])
     assert [b.id for b in ws.row_breaks.brk] == [top + 3 * 31 - 1]   # a page per 3 rows
-    assert ws.row_dimensions[top + 2].height == rep.PIXEL_HEIGHT
-    assert ws.column_dimensions["C"].width == rep.PIXEL_WIDTH
+    assert ws.row_dimensions[top + 2].height == pic.PIXEL_HEIGHT
+    assert ws.column_dimensions["C"].width == pic.PIXEL_WIDTH
 
 
 def test_hidden_units_drawn_blue_white_red(wb, model):
     ws = wb["Hidden units"]
     units = [c for row in ws.iter_rows() for c in row if c.number_format == '"unit "0']
-    # fewer than 16 units: all of them, as trained and then their change since he_init
+    # fewer than 16 units: all of them, their change since he_init first, then as trained
     assert [u.value for u in units] == list(range(1, HIDDEN + 1)) * 2
-    unchanged = picture_cells(ws, units[HIDDEN + 2].row + 2, units[HIDDEN + 2].column)
+    unchanged = picture_cells(ws, units[2].row + 2, units[2].column)
     assert {c.value for row in unchanged for c in row} == {0}   # this "model" is he_init itself
     assert {fill_of(c) for row in unchanged for c in row} == {"FFFFFF"}
-    third = units[2]
+    third = units[HIDDEN + 2]
     W = model.params.W1[2]
     cells = picture_cells(ws, third.row + 2, third.column)
     shown = [float(f"{w:.4g}") for w in W]                    # 4 significant digits
@@ -330,7 +334,7 @@ def test_hidden_units_drawn_blue_white_red(wb, model):
     assert ws.cell(row=third.row, column=third.column + 14).value == largest
     assert ws.cell(row=third.row + 1, column=third.column).value == model.params.b1[2]
     assert [fill_of(c) for row in cells for c in row] == \
-        [rep.weight_colour(w, largest) for w in shown]
+        [pic.weight_colour(w, largest) for w in shown]
     flat = [c for row in cells for c in row]
     extreme = max(range(784), key=lambda j: abs(W[j]))
     assert fill_of(flat[extreme]) == ("B2182B" if W[extreme] > 0 else "2166AC")
@@ -350,8 +354,9 @@ def test_at_most_16_units(test_set):
     assert units == list(range(1, 17))
 
 
-def test_byte_reproducible(model, test_set, data):
-    again = rep.build_report(model, test_set, "model.json", answers(model, test_set)).to_bytes()
+def test_byte_reproducible(model, test_set, data, predictions):
+    again = rep.build_report(model, test_set, "model.json",
+                             answers(test_set, predictions)).to_bytes()
     assert again == data
 
 
@@ -468,11 +473,11 @@ def test_train_with_report_flag(tmp_path):
     # (the top-left corner), which holds only if the start weights are the run's own.
     units = [c for row in wb["Hidden units"].iter_rows() for c in row
              if c.number_format == '"unit "0']
-    assert [u.value for u in units] == list(range(1, 9)) * 2     # weights, then the change
-    changed = units[8]
+    assert [u.value for u in units] == list(range(1, 9)) * 2     # the change, then the weights
+    changed = units[0]
     corner = wb["Hidden units"].cell(row=changed.row + 2, column=changed.column)
     assert corner.value == 0
-    trained = wb["Hidden units"].cell(row=units[0].row + 2, column=units[0].column)
+    trained = wb["Hidden units"].cell(row=units[8].row + 2, column=units[8].column)
     assert trained.value != 0
 
 

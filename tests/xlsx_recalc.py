@@ -1,10 +1,9 @@
 """Recalculate workbooks with LibreOffice and compare every formula with Python's value.
 
-Used by the tests (``import xlsx_recalc``) and, from the command line, to
-render one sheet as a picture for the README:
+Used by the tests (``import xlsx_recalc``) and by tests/xlsx_gallery.py,
+and from the command line to check workbooks by hand:
 
-    python3 tests/xlsx_recalc.py png spreadsheets/forward_and_short_form.xlsx \\
-        "Short form" spreadsheets/short_form.png
+    python3 tests/xlsx_recalc.py spreadsheets/report.xlsx
 
 Why the throw-away profile: a purenet workbook carries a cached value for
 every formula, and a stock LibreOffice trusts cached values and does not
@@ -29,10 +28,8 @@ floor.  Any cell that is not a number afterwards (#NAME?, #VALUE!, #REF!,
 Err:502, empty) is a failure.
 """
 
-import html
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -158,52 +155,23 @@ def below_floor(expected: Dict[Cell, object]) -> int:
     return sum(1 for v in expected.values() if is_number(v) and abs(v) * REL_TOL < ABS_FLOOR)
 
 
-# --- a picture of one sheet ------------------------------------------------------------
-
-def render_sheet_png(workbook: Path, sheet_title: str, png: Path, dpi: int = 120) -> int:
-    """Render the page of `sheet_title` to a PNG cropped to its text; returns the PDF page used.
-
-    soffice cannot export a sheet to PNG with only libreoffice-calc installed,
-    so: workbook -> PDF (every sheet's pages), find the page that shows the
-    sheet's title (cell B1), and draw that page with pdftoppm (poppler-utils),
-    cropped to the box around its words plus a margin.
-    """
-    import openpyxl
-    title = openpyxl.load_workbook(workbook)[sheet_title]["B1"].value
-    with tempfile.TemporaryDirectory(prefix="purenet-render-") as tmp:
-        pdf = soffice_convert([workbook], Path(tmp), "pdf")[0]
-        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-        pages = int(info.stdout.split("Pages:")[1].split()[0])
-        for page in range(1, pages + 1):
-            words = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page),
-                                    str(pdf), "-"], capture_output=True, text=True,
-                                   check=True).stdout
-            boxes = [tuple(map(float, m)) for m in re.findall(
-                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', words)]
-            text = " ".join(re.findall(r">([^<]*)</word>", words))
-            if " ".join(title.split()) not in html.unescape(text):
-                continue
-            margin, scale = 10.0, dpi / 72.0       # PDF points are 1/72 inch
-            left = max(0.0, min(b[0] for b in boxes) - margin)
-            top = max(0.0, min(b[1] for b in boxes) - margin)
-            right = max(b[2] for b in boxes) + margin
-            bottom = max(b[3] for b in boxes) + margin
-            subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
-                            "-x", str(int(left * scale)), "-y", str(int(top * scale)),
-                            "-W", str(int((right - left) * scale)),
-                            "-H", str(int((bottom - top) * scale)),
-                            "-singlefile", str(pdf), str(png.with_suffix(""))], check=True)
-            return page
-    raise RuntimeError(f"no page of {workbook} shows {title!r}")
-
-
 def main(argv: List[str]) -> int:
-    if len(argv) != 5 or argv[1] != "png":
+    """python3 tests/xlsx_recalc.py BOOK.xlsx ...: recalculate, compare, print the problems."""
+    if len(argv) < 2:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
-    page = render_sheet_png(Path(argv[2]), argv[3], Path(argv[4]))
-    print(f"wrote {argv[4]} from page {page}")
-    return 0
+    books = [Path(a) for a in argv[1:]]
+    with tempfile.TemporaryDirectory(prefix="purenet-recalc-") as tmp:
+        done = recalculate(books, Path(tmp))
+        bad = 0
+        for book, redone in zip(books, done):
+            cells = sorted(formula_cells(book))
+            problems = compare(values_at(book, cells), values_at(redone, cells))
+            bad += len(problems)
+            print(f"{book}: {len(cells)} formulas, {len(problems)} differ from the cached values")
+            for line in problems[:20]:
+                print("  " + line)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ is one number):
     dL/dz1 = dL/dh  . dh/dz1         dL/dW1 = dL/dz1 . dz1/dW1
                                      dL/db1 = dL/dz1 . dz1/db1
 
+Bracketed the other way, two matrices are multiplied first: dp/dh =
+dp/dz2 . dz2/dh, and dL/dp . dp/dh is dL/dh again.
+
 A weight matrix is flattened row by row for this: W1 (3 x 2) becomes 6
 columns, W1[i][j] at column i * 2 + j.  Look at how many zeros the
 Jacobians hold (dz1/dW1 is almost all zeros): the short form is this same
@@ -46,6 +49,7 @@ WHAT_EACH_MEANS = {
     "dz1/dW1": "z1_i depends on W1[i][j] through x_j, and on no other row",
     "dz1/db1": "identity",
 }
+OTHER_BRACKETING = ("dp/dh", "dL/dp . dp/dh")
 
 
 def main() -> None:
@@ -65,8 +69,12 @@ def main() -> None:
     print()
     print("Their products, left to right (each a single row, since L is one number)")
     for name, rows, cols in jacobian_shapes(sizes):
-        if name not in WHAT_EACH_MEANS:
+        if name not in WHAT_EACH_MEANS and name not in OTHER_BRACKETING:
             print_matrix(name, J[name])
+    print()
+    print("The other bracketing: a matrix times a matrix first, then dL/dp times it (= dL/dh)")
+    for name in OTHER_BRACKETING:
+        print_matrix(name, J[name])
     print()
 
     short = backward_one(params, t).grads

@@ -2,7 +2,7 @@
 
     forward_and_short_form.xlsx   one step of a --sizes network on --batch examples
     long_form.xlsx                the same network's Jacobians, for the first example
-    training_steps.xlsx           --steps steps of gradient descent on that mini-batch
+    training_steps.xlsx           --steps steps on that mini-batch, plain SGD and with --momentum
     digit_trace.xlsx              MNIST test image --digit, pooled to 7 x 7, through 49-8-10
 
 With the default flags and openpyxl 3.1.5 the files are byte for byte the
@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the weights and the examples (default 0)")
     parser.add_argument("--lr", type=positive_float, default=0.5,
                         help="learning rate of the update (default 0.5)")
+    parser.add_argument("--momentum", type=float, default=0.9, metavar="MU",
+                        help="momentum of the Momentum sheets of training_steps.xlsx, "
+                             "0 <= MU < 1 (default 0.9)")
     parser.add_argument("--steps", type=positive_int, default=10,
                         help=f"steps in training_steps.xlsx, at most {MAX_STEPS} (default 10)")
     parser.add_argument("--digit", type=nonnegative_int, default=0,
@@ -53,6 +56,8 @@ def check_limits(args: argparse.Namespace) -> None:
                          f"{MAX_SIZE} (a workbook is for reading; purenet train is for big nets)")
     if args.batch > MAX_BATCH:
         raise UsageError(f"--batch {args.batch}: at most {MAX_BATCH}")
+    if not 0.0 <= args.momentum < 1.0:
+        raise UsageError(f"--momentum {args.momentum}: must be at least 0 and below 1")
     if args.steps > MAX_STEPS:
         raise UsageError(f"--steps {args.steps}: at most {MAX_STEPS}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
@@ -74,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.digit >= len(test):
         raise UsageError(f"--digit {args.digit}: the test set has images 0..{len(test) - 1}")
     settings = Settings(sizes=tuple(args.sizes), batch=args.batch, seed=args.seed, lr=args.lr,
-                        steps=args.steps, digit=args.digit)
+                        mu=args.momentum, steps=args.steps, digit=args.digit)
     digit = Digit(test.images[args.digit], test.labels[args.digit], args.digit)
     books = build(settings, digit)
     try:

@@ -1,10 +1,14 @@
 """Spreadsheets of the network's numbers (needs openpyxl 3.1.5: ``pip install purenet[xlsx]``).
 
-    book.py    the conventions every purenet workbook shares: colours per kind
-               of cell, labelled blocks, formulas with cached values,
-               byte-reproducible saving
-    trace.py   the four backprop trace workbooks of ``purenet export-xlsx``
-    report.py  the training report workbook of ``purenet report``
+    cells.py           the cell layer: where a number sits (Ref, Area, Block), its
+                       defined name, its formula, its kind's colour, its format
+    book.py            a workbook being written: sheets of labelled blocks, notes,
+                       links, charts, colour rules, the sheet's extent
+    save.py            the same bytes every time, each formula's value cached
+    pictures.py        digits and weights drawn as coloured cells
+    trace/             the four backprop trace workbooks of ``purenet export-xlsx``
+    report.py          the training report workbook of ``purenet report``, with
+    report_metrics.py  its Metrics sheet and its Summary's facts
 
 Nothing outside this package imports openpyxl, and this package is imported
 only by the commands that write workbooks, so the rest of purenet runs on

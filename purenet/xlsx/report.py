@@ -11,7 +11,7 @@
 
 The network predicts, for each test image x (x_j = pixel_j / 255), the
 probabilities p = softmax(z2) and the digit k = argmax_k p_k, with its
-probability p_k (speed.predict_with_confidence; purenet train stores both
+probability p_k (the caller's: commands/report.py; purenet train stores both
 in the model file, and purenet report reuses them when they are the
 model's own, see model_io.py).  From the true and predicted digits,
 metrics.py computes
@@ -53,65 +53,30 @@ else follows book.py: kinds of cell by colour, a note with the equation
 on each block, cached values, byte-reproducible saving.
 """
 
-from copy import copy
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from openpyxl.chart import LineChart, Reference
-from openpyxl.chart.series import SeriesLabel
-from openpyxl.formatting.rule import ColorScaleRule
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.pagebreak import Break
 
 from ..matrix import Matrix, Vector, msub
-from ..metrics import Report, classification_report
+from ..metrics import Report, classification_report, most_confident_errors
 from ..mnist import Dataset, N_CLASSES
 from ..model_io import Model
 from ..network import he_init
 from ..progress import format_duration
-from .book import (CHECK, INPUT, INTERMEDIATE, Area, Block, Book, Formula, Kind,
-                   Ref, Sheet)
+from .book import Book, Sheet
+from .cells import Area, Formula
+from .report_metrics import (METRIC, PERCENT, RATE, RECORD, REPORT_KINDS, SECONDS, THOUSANDS,
+                             MetricsRefs, fact, format_column, write_metrics)
+from .pictures import (CAPTION_ROWS, PICTURE_DIGITS, Palette, caption, draw, page_break,
+                       picture_grid, pixel_colour, weight_colour)
 
 N_MISTAKES = 30
 N_UNITS = 16
-PICTURES_PER_ROW = 6
-
-SHEETS = ("Summary", "History", "Metrics", "Mistakes", "Hidden units")
-
-# Kinds of cell in a report, in the trace workbooks' colours.
-COUNT = Kind("count", INPUT.fill, INPUT.tint,
-             "counted from the test predictions: the confusion matrix "
-             "(type over a count and the metrics recompute)", False)
-METRIC = Kind("metric", INTERMEDIATE.fill, INTERMEDIATE.tint,
-              "a formula of other cells: support, precision, recall, F1, averages, totals", True)
-RECORD = Kind("record", CHECK.fill, CHECK.tint,
-              "recorded by purenet train: hyper-parameters and the per-epoch history", False)
-REPORT_KINDS = (COUNT, METRIC, RECORD)
-
-# Number formats: what a learner reads, not 6 significant digits of everything.
-RATE = "0.0000"
-PERCENT = "0.00%"
-WHOLE = "0"
-THOUSANDS = "#,##0"
-SECONDS = "0.0"
-HIDDEN = ";;;"            # a picture cell keeps its number but shows only its fill
 SCALE_FORMAT = '"+-"0.000'
 BIAS_FORMAT = '"bias b1 = "0.0000;"bias b1 = -"0.0000'
 
-# Pictures: square cells (about 12 x 12 pixels in Excel and LibreOffice).
-PIXEL_WIDTH = 1.0         # column width, in characters
-PIXEL_HEIGHT = 9.0        # row height, in points
-CAPTION_ROWS = 2
-BANDS_PER_PAGE = 3        # rows of pictures on a printed page
-BLUE, WHITE, RED = (0x21, 0x66, 0xAC), (0xFF, 0xFF, 0xFF), (0xB2, 0x18, 0x2B)
-WEIGHT_LEVELS = 16        # shades per sign: 33 colours in all
-PICTURE_DIGITS = 4        # significant digits a weight picture's cells keep
-
-# The confusion matrix's heatmap: the diagonal (right) in green, the rest (wrong) in red,
-# each from white at 0 to full colour at its largest count.
-RIGHT_COLOUR, WRONG_COLOUR = "63BE7B", "F8696B"
-
+SHEETS = ("Summary", "History", "Metrics", "Mistakes", "Hidden units")
 
 # --- what the network does on the test set --------------------------------------------
 
@@ -146,308 +111,16 @@ def findings_of(test: Dataset, predicted: Sequence[int], p_predicted: Sequence[f
 
 def most_confident_mistakes(test: Dataset, predicted: Sequence[int],
                             p_predicted: Sequence[float], n: int) -> List[Mistake]:
-    """The n wrong predictions with the largest p_predicted, surest first."""
+    """The n wrong predictions with the largest p_predicted, surest first (metrics.py)."""
     if not len(test.labels) == len(predicted) == len(p_predicted):
         # zip would stop at the shortest and quietly leave images out
         raise ValueError(f"{len(test.labels)} test images but {len(predicted)} predicted digits "
                          f"and {len(p_predicted)} probabilities")
-    wrong = [i for i, (label, guess) in enumerate(zip(test.labels, predicted)) if label != guess]
-    wrong.sort(key=lambda i: (-p_predicted[i], i))
     return [Mistake(i, test.images[i], test.labels[i], predicted[i], p_predicted[i])
-            for i in wrong[:n]]
-
-
-# --- colours --------------------------------------------------------------------------
-
-def hex_colour(rgb: Tuple[float, float, float]) -> str:
-    return "".join(f"{round(c):02X}" for c in rgb)
-
-
-def blend(a: Tuple[int, int, int], b: Tuple[int, int, int], t: float) -> Tuple[float, ...]:
-    """The colour a fraction t (0..1) of the way from a to b."""
-    return tuple(ca + (cb - ca) * t for ca, cb in zip(a, b))
-
-
-def pixel_colour(pixel: int) -> str:
-    """Grey level: 0 (paper) white, 255 (ink) black."""
-    return PIXEL_COLOURS[pixel]
-
-
-def weight_colour(w: float, largest: float) -> str:
-    """Blue for negative, white for 0, red for positive; full colour at |w| = largest.
-
-    Shades are rounded to WEIGHT_LEVELS steps per sign, so a picture uses
-    at most 2 * WEIGHT_LEVELS + 1 fills.
-    """
-    level = 0 if largest == 0 else round(WEIGHT_LEVELS * w / largest)
-    return WEIGHT_COLOURS[level + WEIGHT_LEVELS]
-
-
-PIXEL_COLOURS = [hex_colour((255 - pixel,) * 3) for pixel in range(256)]
-# level -WEIGHT_LEVELS .. WEIGHT_LEVELS, at index level + WEIGHT_LEVELS
-WEIGHT_COLOURS = [hex_colour(blend(WHITE, BLUE, -level / WEIGHT_LEVELS) if level < 0
-                             else blend(WHITE, RED, level / WEIGHT_LEVELS))
-                  for level in range(-WEIGHT_LEVELS, WEIGHT_LEVELS + 1)]
-
-
-# --- small pieces of layout -----------------------------------------------------------
-
-def set_format(sheet: Sheet, ref: Ref, number_format: str) -> None:
-    sheet.ws.cell(row=ref.row, column=ref.col).number_format = number_format
-
-
-def format_column(sheet: Sheet, block: Block, j: int, number_format: str) -> None:
-    for i in range(block.rows):
-        set_format(sheet, block.at(i, j), number_format)
-
-
-def planned_block(sheet: Sheet, name: str, origin: Tuple[int, int],
-                  row_labels: Sequence[str], col_labels: Sequence[str]) -> Block:
-    """Where sheet.block(..., origin=origin) will put its entries.
-
-    A block whose entries refer to each other (F1 to precision and recall
-    in the same row) needs its own cells' addresses before it is written;
-    block_as_planned writes it and checks that it landed there.
-    """
-    top, label_col = origin
-    return Block(name, sheet.title, top + 2, label_col + 1, tuple(row_labels), tuple(col_labels))
-
-
-def block_as_planned(sheet: Sheet, plan: Block, title: str, note: str, kind: Kind,
-                     entry: Callable[[int, int], Formula], corner: str = "") -> Block:
-    written = sheet.block(plan.name, title, note, kind, plan.row_labels, plan.col_labels, entry,
-                          corner=corner, origin=(plan.top - 2, plan.left - 1))
-    if written != plan:
-        raise RuntimeError(f"block {plan.name} landed at {written}, not at {plan}")
-    return written
-
-
-def fact(sheet: Sheet, label: str, value: Any, meaning: str = "",
-         number_format: Optional[str] = None, kind: Kind = RECORD) -> Optional[Ref]:
-    """One line of the Summary: label, value (number, Formula or text), what it means."""
-    row = sheet.row
-    sheet.text(row, 1, label, bold=True)
-    ref = None
-    if isinstance(value, (int, float, Formula)) and not isinstance(value, bool):
-        ref = sheet.put(row, 2, value, kind)
-        if number_format is None:
-            number_format = WHOLE if isinstance(value, int) else "General"
-        set_format(sheet, ref, number_format)
-    else:
-        sheet.text(row, 2, str(value))
-    if meaning:
-        sheet.text(row, 3, meaning, fits=False)
-    sheet.row += 1
-    return ref
-
-
-def line_chart(sheet: Sheet, anchor: str, title: str, x_title: str, y_title: str,
-               categories: Area, series: Sequence[Tuple[Area, str]],
-               y_format: Optional[str] = None, y_max: Optional[float] = None) -> None:
-    """A line chart of one or more columns against the categories, axes titled."""
-    chart = LineChart()
-    chart.title = title
-    chart.x_axis.title = x_title
-    chart.y_axis.title = y_title
-    # openpyxl 3.1 leaves the axes' "delete" unset, which newer Excel reads as hidden.
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    if y_format:
-        chart.y_axis.number_format = y_format
-    if y_max is not None:
-        chart.y_axis.scaling.max = y_max
-    for values, name in series:
-        chart.add_data(Reference(sheet.ws, min_col=values.left, min_row=values.top,
-                                 max_col=values.right, max_row=values.bottom))
-        chart.series[-1].tx = SeriesLabel(v=name)
-    chart.set_categories(Reference(sheet.ws, min_col=categories.left, min_row=categories.top,
-                                   max_col=categories.right, max_row=categories.bottom))
-    if len(series) == 1:
-        chart.legend = None
-    else:
-        chart.legend.position = "b"
-    chart.width, chart.height = 16, 8
-    sheet.ws.add_chart(chart, anchor)
-
-
-# --- pictures -------------------------------------------------------------------------
-
-_CENTRED = Alignment(horizontal="center")
-
-
-def caption(sheet: Sheet, row: int, left: int, width: int, value: float, number_format: str,
-            bold: bool = False, colour: Optional[str] = None) -> None:
-    """A number across `width` merged cells, shown through its format ('"true "0' -> true 4)."""
-    cell = sheet.ws.cell(row=row, column=left, value=value)
-    cell.number_format = number_format
-    cell.alignment = _CENTRED
-    cell.font = Font(bold=bold, color=colour)
-    sheet.ws.merge_cells(start_row=row, start_column=left, end_row=row,
-                         end_column=left + width - 1)
-
-
-Palette = Dict[str, Any]     # fill colour -> the style (openpyxl StyleArray) of a picture cell
-
-
-def draw(sheet: Sheet, top: int, left: int, side: int, values: Sequence[float],
-         colour: Callable[[float], str], palette: Palette) -> None:
-    """values[side * r + c] in the cell at (top + r, left + c), filled with colour(value).
-
-    The first cell of each colour is styled the ordinary way and its style
-    kept in `palette` (one per workbook); later cells copy it, openpyxl's
-    documented way to copy a cell's look.  Setting cell.fill instead looks
-    the fill up among all the workbook's fills, which for 36,000 picture
-    cells takes many seconds.
-    """
-    for r in range(side):
-        for c in range(side):
-            value = values[side * r + c]
-            cell = sheet.ws.cell(row=top + r, column=left + c, value=value)
-            name = colour(value)
-            if name in palette:
-                cell._style = copy(palette[name])
-            else:
-                cell.fill = PatternFill(fill_type="solid", start_color=name, end_color=name)
-                cell.number_format = HIDDEN
-                palette[name] = copy(cell._style)
-
-
-def picture_grid(sheet: Sheet, count: int, side: int,
-                 draw_one: Callable[[int, int, int], None]) -> None:
-    """Lay out `count` pictures, PICTURES_PER_ROW to a row, from the sheet's next free row.
-
-    draw_one(n, top, left) draws picture n with its captions starting at
-    (top, left): CAPTION_ROWS rows of captions, then side rows of cells.
-    A page break after every BANDS_PER_PAGE rows of pictures keeps a
-    printed (or PDF) page from cutting a picture in two.
-    """
-    stride = side + 1                                  # one blank column between pictures
-    height = CAPTION_ROWS + side + 1                   # one blank row under each band
-    first = sheet.row
-    for n in range(count):
-        band, place = divmod(n, PICTURES_PER_ROW)
-        top = first + band * height
-        draw_one(n, top, 2 + place * stride)
-        for r in range(top + CAPTION_ROWS, top + CAPTION_ROWS + side):
-            sheet.ws.row_dimensions[r].height = PIXEL_HEIGHT
-    bands = (count + PICTURES_PER_ROW - 1) // PICTURES_PER_ROW
-    for band in range(BANDS_PER_PAGE, bands, BANDS_PER_PAGE):
-        page_break(sheet, first + band * height - 1)
-    for col in range(2, 2 + min(count, PICTURES_PER_ROW) * stride):
-        sheet.set_width(col, PIXEL_WIDTH)
-    sheet.row = first + bands * height
-
-
-def page_break(sheet: Sheet, after_row: int) -> None:
-    """Start a new printed page after this row."""
-    sheet.ws.row_breaks.append(Break(id=after_row))
+            for i in most_confident_errors(test.labels, predicted, p_predicted, n)]
 
 
 # --- the sheets -----------------------------------------------------------------------
-
-@dataclass
-class MetricsRefs:
-    """The Metrics cells the Summary repeats."""
-    accuracy: Ref
-    macro_f1: Ref
-
-
-def write_metrics(sheet: Sheet, report: Report) -> MetricsRefs:
-    r = sheet.ref
-    C = report.confusion
-    K = len(C)
-    sheet.header("Metrics: how often each digit is right, from the confusion matrix",
-                 f"{report.n:,} test images.  Every figure below the matrix is a formula of its "
-                 "cells: click one to see how it is defined.", back_to="Summary")
-    sheet.fit_to_page(wide=1, tall=1)
-    digits = [str(k) for k in range(K)]
-    confusion = sheet.block(
-        "C", "confusion matrix: rows the true digit, columns the predicted digit",
-        "C[i,j] = the number of test images of digit i that the network predicted as j.\n"
-        "The diagonal C[k,k] counts the right answers (green); every other cell is a kind of "
-        "mistake (red, darker for more).", COUNT,
-        [f"true {k}" for k in digits], [f"pred {k}" for k in digits],
-        lambda i, j: C[i][j], corner="true \\ pred", integer=True)
-    diagonal = [confusion.at(k, k) for k in range(K)]
-    off_diagonal = [confusion.at(i, j) for i in range(K) for j in range(K) if i != j]
-    for cells, colour in ((diagonal, RIGHT_COLOUR), (off_diagonal, WRONG_COLOUR)):
-        sheet.ws.conditional_formatting.add(" ".join(c.a1 for c in cells), ColorScaleRule(
-            start_type="num", start_value=0, start_color="FFFFFF",
-            end_type="max", end_color=colour))
-
-    columns = ["support", "predicted", "precision", "recall", "F1"]
-    per = planned_block(sheet, "per digit", (sheet.row, 1), [f"digit {k}" for k in digits],
-                        columns)
-    pc = report.per_class
-
-    def per_digit(k: int, j: int) -> Formula:
-        support, predicted = r(per.at(k, 0)), r(per.at(k, 1))
-        precision, recall = r(per.at(k, 2)), r(per.at(k, 3))
-        right = r(confusion.at(k, k))
-        return [
-            Formula(f"=SUM({r(confusion.row(k))})", pc[k].support),
-            Formula(f"=SUM({r(confusion.column(k))})", sum(C[i][k] for i in range(K))),
-            Formula(f"=IF({predicted}>0,{right}/{predicted},0)", pc[k].precision),
-            Formula(f"=IF({support}>0,{right}/{support},0)", pc[k].recall),
-            Formula(f"=IF({precision}+{recall}>0,2*{precision}*{recall}/({precision}+{recall}),0)",
-                    pc[k].f1),
-        ][j]
-
-    block_as_planned(
-        sheet, per, "each digit's figures, from the row and column of C",
-        "support_k = sum_j C[k,j], the test images of digit k (row sum)\n"
-        "predicted_k = sum_i C[i,k], the images predicted as k (column sum)\n"
-        "precision_k = C[k,k] / predicted_k: of those predicted k, the share that are k\n"
-        "recall_k = C[k,k] / support_k: of the k's, the share found\n"
-        "F1_k = 2 precision_k recall_k / (precision_k + recall_k), their harmonic mean\n"
-        "An empty denominator gives 0 (metrics.py).", METRIC, per_digit, corner="digit")
-    format_column(sheet, per, 0, WHOLE)
-    format_column(sheet, per, 1, WHOLE)
-    for j in (2, 3, 4):
-        format_column(sheet, per, j, RATE)
-
-    acc = planned_block(sheet, "accuracy", (per.top - 2, per.left + per.cols + 1),
-                        ["all digits"], ["right", "N", "accuracy"])
-
-    def totals(_: int, j: int) -> Formula:
-        right = "+".join(r(c) for c in diagonal)
-        return [Formula(f"={right}", sum(C[k][k] for k in range(K))),
-                Formula(f"=SUM({r(confusion.area())})", report.n),
-                Formula(f"={r(acc.at(0, 0))}/{r(acc.at(0, 1))}", report.accuracy)][j]
-
-    block_as_planned(
-        sheet, acc, "the share of test images predicted right",
-        "accuracy = (C[0,0] + ... + C[9,9]) / N, the diagonal over the total.\n"
-        "It equals the weighted average of recall.", METRIC, totals)
-    format_column(sheet, acc, 0, THOUSANDS)
-    format_column(sheet, acc, 1, THOUSANDS)
-    format_column(sheet, acc, 2, PERCENT)
-
-    averages = {"macro": report.macro, "weighted": report.weighted}
-
-    def average(i: int, j: int) -> Formula:
-        column = per.column(2 + j)
-        figure = list(averages.values())[i]
-        value = (figure.precision, figure.recall, figure.f1)[j]
-        if i == 0:
-            return Formula(f"=SUM({r(column)})/{K}", value)
-        support = per.column(0)
-        return Formula(f"=SUMPRODUCT({r(support)},{r(column)})/SUM({r(support)})", value)
-
-    below = sheet.row
-    avg = sheet.block(
-        "averages", "macro and weighted averages over the 10 digits",
-        "macro average = (m_0 + ... + m_9) / 10: every digit counts the same.\n"
-        "weighted average = sum_k support_k m_k / N: every test image counts the same.\n"
-        "m is precision, recall or F1.", METRIC,
-        list(averages), ["precision", "recall", "F1"], average,
-        origin=(below, per.left + 1))     # under precision, recall, F1
-    for j in range(3):
-        format_column(sheet, avg, j, RATE)
-    for col in range(confusion.left, confusion.left + K):
-        sheet.set_width(col, 10)
-    return MetricsRefs(accuracy=acc.at(0, 2), macro_f1=avg.at(0, 2))
-
 
 HISTORY_COLUMNS = (   # (key in the model's history, label, number format)
     ("lr", "learning rate", RATE),
@@ -472,7 +145,7 @@ def write_history(sheet: Sheet, history: Sequence[Dict[str, Any]]) -> None:
     r = sheet.ref
     sheet.header("History: one row per epoch, as purenet train recorded it",
                  "Train loss and accuracy are over the epoch's mini-batches (the weights were "
-                 "still moving); validation accuracy is after the epoch.", back_to="Summary")
+                 "still moving); validation accuracy is after the epoch.", home="Summary")
     columns = history_columns(history)
     if not columns:
         sheet.line("This model file records no per-epoch history.")
@@ -486,10 +159,10 @@ def write_history(sheet: Sheet, history: Sequence[Dict[str, Any]]) -> None:
         "seconds = the epoch's wall-clock time", RECORD,
         [str(e.get("epoch", n + 1)) for n, e in enumerate(history)],
         [label for _, label, _ in columns],
-        lambda i, j: history[i][columns[j][0]], corner="epoch", origin=(top, 1))
+        lambda i, j: history[i][columns[j][0]], name="history", corner="epoch", origin=(top, 1))
     for j, (_, _, number_format) in enumerate(columns):
         format_column(sheet, table, j, number_format)
-    where = {key: table.column(j) for j, (key, _, _) in enumerate(columns)}
+    where = {key: table.column_area(j) for j, (key, _, _) in enumerate(columns)}
     if "seconds" in where:
         fact(sheet, "total seconds", Formula(f"=SUM({r(where['seconds'])})",
                                              sum(e["seconds"] for e in history)),
@@ -502,13 +175,13 @@ def write_history(sheet: Sheet, history: Sequence[Dict[str, Any]]) -> None:
     anchor_col = table.left + table.cols + 1
     right = get_column_letter(anchor_col)
     if "train_loss" in where:
-        line_chart(sheet, f"{right}{top}", "Training loss per epoch", "epoch",
-                   "cross-entropy L", epochs, [(where["train_loss"], "train loss")])
+        sheet.chart(f"{right}{top}", "Training loss per epoch", "epoch",
+                    "cross-entropy L", epochs, [(where["train_loss"], "train loss")])
     accuracies = [(where[k], label) for k, label in
                   (("train_accuracy", "train"), ("val_accuracy", "validation")) if k in where]
     if accuracies:
-        line_chart(sheet, f"{right}{top + 17}", "Accuracy per epoch", "epoch", "accuracy",
-                   epochs, accuracies, y_format="0%", y_max=1.0)
+        sheet.chart(f"{right}{top + 17}", "Accuracy per epoch", "epoch", "accuracy",
+                    epochs, accuracies, y_format="0%", y_max=1.0)
 
 
 def write_mistakes(sheet: Sheet, mistakes: Sequence[Mistake], side: int, n_test: int,
@@ -517,7 +190,7 @@ def write_mistakes(sheet: Sheet, mistakes: Sequence[Mistake], side: int, n_test:
                  f"Out of {n_test:,} test images, surest first.  Each picture is the 28 x 28 "
                  "image, one cell per pixel (click a cell for its value 0..255).  "
                  "p = the probability the network gave its wrong answer.  test #i: "
-                 "purenet show i draws it.", back_to="Summary")
+                 "purenet show i draws it.", home="Summary")
     if not mistakes:
         sheet.line("The network got every test image right.")
         return
@@ -581,22 +254,24 @@ def write_hidden_units(sheet: Sheet, model: Model, side: int, palette: Palette) 
                  "Unit i's picture is W1[i, 28r + c] at row r, column c: red where ink raises "
                  "z1_i, blue where ink lowers it, white for 0; each picture scaled to its own "
                  f"largest |number| (the +-).  Click a cell for its number ({PICTURE_DIGITS} "
-                 "significant digits).", back_to="Summary")
-    sheet.heading("The incoming weights W1[i, :] of each unit, as trained")
-    unit_pictures(sheet, W1, b1, side, palette)
+                 "significant digits).", home="Summary")
     start = start_weights(model)
+    if start is not None:
+        sheet.heading("What training changed: W1[i, :] now minus W1[i, :] at the start "
+                      "(network.he_init of the same sizes and seed)")
+        sheet.line("The starting weights are random noise; the change is what the training "
+                   "images taught.  Pixels that are 0 in every training image never change: "
+                   "white.")
+        sheet.skip()
+        change = msub(W1, start[:count])       # the first `count` units, both of n_in weights
+        unit_pictures(sheet, change, b1, side, palette)
+        page_break(sheet, sheet.row - 1)
+    sheet.heading("The incoming weights W1[i, :] of each unit, as trained (the random start "
+                  "plus the change above)")
+    unit_pictures(sheet, W1, b1, side, palette)
     if start is None:
         sheet.line("The model does not record the seed and sizes it started from, so what "
                    "training changed cannot be drawn.")
-        return
-    page_break(sheet, sheet.row - 1)
-    sheet.heading("What training changed: W1[i, :] now minus W1[i, :] at the start "
-                  "(network.he_init of the same sizes and seed)")
-    sheet.line("The starting weights are random noise; the change is what the training images "
-               "taught.  Pixels that are 0 in every training image never change: white.")
-    sheet.skip()
-    change = msub(W1, start[:count])           # the first `count` units, both of n_in weights
-    unit_pictures(sheet, change, b1, side, palette)
 
 
 def hyper(model: Model, key: str) -> Any:
@@ -676,7 +351,11 @@ def write_summary(sheet: Sheet, model: Model, findings: Findings, source: str,
 # --- the workbook ---------------------------------------------------------------------
 
 def build_report(model: Model, test: Dataset, source: str, findings: Findings) -> Book:
-    """The report workbook of `model` on `test`; `source` names the model file."""
+    """The report workbook of `model` on `test`; `source` names the model file.
+
+    `findings` comes from the caller's predictions (findings_of): this
+    package does not run the network.
+    """
     book = Book("purenet: training report")
     sheets = {title: book.sheet(title) for title in SHEETS}
     refs = write_metrics(sheets["Metrics"], findings.report)

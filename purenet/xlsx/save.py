@@ -1,0 +1,106 @@
+"""Saving a workbook so that the same cells give the same bytes, with cached values.
+
+openpyxl saves a formula with an empty result (``<v />``): Excel recomputes
+it on opening, but a viewer that never recalculates (a preview, Protected
+View, ``openpyxl.load_workbook(data_only=True)``) shows an empty cell.  So
+``reproducible_zip`` writes each formula's Python value into the sheet XML
+as its cached result (a number, or text such as PASS with ``t="str"``).
+
+The same bytes on every run and every Python 3.9-3.13: openpyxl stamps
+docProps/core.xml with "now" and the zip entries with the time of saving,
+so the dates are pinned to ``FIXED_TIME``, and the zip is written again
+with every entry dated ``ZIP_TIME``, compressed at ``ZIP_LEVEL``, with Unix
+permissions.  That holds for the pinned openpyxl with its standard-library
+XML writer (the package's ``__init__`` turns lxml's off).
+"""
+
+import datetime
+import io
+import math
+import re
+import zipfile
+from typing import Dict, Union
+
+FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)          # the earliest date a zip entry can carry
+ZIP_LEVEL = 6                             # zlib's default level, fixed explicitly
+
+Cached = Union[float, str]
+
+# openpyxl's standard-library writer saves a formula cell as
+#   <c r="B7" s="3"><f>SUM(B2:B6)</f><v /></c>
+# (the formula text is XML-escaped, so it holds no "<").
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)>(<f>[^<]*</f>)<v />')
+_CORE_DATE = re.compile(rb"(<dcterms:(created|modified) [^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def number_text(value: float) -> str:
+    """The shortest text that reads back as exactly this double (repr)."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"a cached value must be finite, not {value}")
+    return repr(value)
+
+
+def check_cached(value: Cached) -> Cached:
+    if isinstance(value, str):
+        if "<" in value or "&" in value:
+            raise ValueError(f"a cached text must be plain: {value!r}")
+        return value
+    number_text(value)
+    return float(value)
+
+
+def inject_cached_values(sheet_xml: bytes, values: Dict[str, Cached]) -> bytes:
+    """Fill each formula cell's empty <v /> with its value; every formula must have one."""
+    filled = set()
+
+    def fill(match: "re.Match[bytes]") -> bytes:
+        coordinate = match.group(1).decode("ascii")
+        if coordinate not in values:
+            raise ValueError(f"formula cell {coordinate} has no cached value")
+        filled.add(coordinate)
+        value = values[coordinate]
+        attributes = match.group(2)
+        if isinstance(value, str):
+            attributes += b' t="str"'
+            text = value.encode("utf-8")
+        else:
+            text = number_text(value).encode("ascii")
+        return (b'<c r="' + match.group(1) + b'"' + attributes + b">" + match.group(3)
+                + b"<v>" + text + b"</v>")
+
+    out = _FORMULA_CELL.sub(fill, sheet_xml)
+    missing = sorted(set(values) - filled)
+    if missing:
+        raise ValueError(f"cached values for cells that hold no formula: {', '.join(missing[:5])}")
+    return out
+
+
+def pin_core_dates(core_xml: bytes) -> bytes:
+    """Set dcterms:created and dcterms:modified (openpyxl writes 'now') to FIXED_TIME."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
+    return _CORE_DATE.sub(lambda m: m.group(1) + stamp + m.group(3), core_xml)
+
+
+def reproducible_zip(xlsx: bytes, cached: Dict[str, Dict[str, Cached]]) -> bytes:
+    """Rewrite an .xlsx: cached values injected, dates pinned, fixed zip metadata.
+
+    `cached` maps a worksheet's path in the zip (xl/worksheets/sheet1.xml)
+    to {cell: value} for its formula cells.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as zin, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename in cached:
+                data = inject_cached_values(data, cached[info.filename])
+            elif info.filename == "docProps/core.xml":
+                data = pin_core_dates(data)
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 3               # Unix, whichever system writes it
+            entry.external_attr = 0o644 << 16     # rw-r--r--
+            zout.writestr(entry, data, compresslevel=ZIP_LEVEL)
+    return out.getvalue()
