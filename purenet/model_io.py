@@ -32,15 +32,9 @@ generator state, epoch); it is opaque to this module and null in a model
 that cannot be resumed.
 
 ``test_predictions`` is what the network said of each test image when
-``purenet train`` finished: the predicted digit k = argmax p and its
-probability p_k, so that ``purenet report`` need not classify the 10,000
-images again (40 s to a minute in pure Python).  Two digests, computed by
-the functions of the same names, say what they came from:
-``params_sha256`` of these exact weights and ``data_sha256`` of the exact
-test images and labels.  A reader uses the predictions only if both match
-what it has loaded (``reuse_problem``), so a model whose weights were
-edited, or another test set, never gets stale predictions.  Checkpoints
-and older model files have no such key, and a reader must not need it.
+``purenet train`` finished, stamped with digests of the weights and of
+the test set (predictions.py).  Checkpoints and older model files have
+no such key, and a reader must not need it.
 
 Reading a model in another language takes a few lines, e.g. NumPy:
 
@@ -56,10 +50,9 @@ exactly the same bits.  Every number must be finite: NaN and infinity are
 not JSON, and a network holding them is broken anyway.  Since the file is
 JSON, tuples come back as lists and object keys must be strings.
 
-Layout: a list or object that holds no list or object is written on one
-line, anything else one entry per line, so ``head model.json`` shows the
-hyperparameters and history, and each row of W1 is one line.  The test
-predictions come last, each of their two lists on one long line
+Layout: one row of numbers to a line (json_text.py), so ``head model.json``
+shows the hyperparameters and history, and each row of W1 is one line.
+The test predictions come last, each of their two lists on one long line
 (10,000 numbers each: 230 KB of the 9.2 MB file of a 784-512-10 network).
 
 Writing is atomic (``write_json_atomic``, through atomic.py): the whole
@@ -67,16 +60,10 @@ text is built first, written to a temporary file beside the target,
 flushed to disk, and then renamed over the target in one step.  A crash or an error at any point
 leaves either the old file or the new one, never half of one.
 
-Every number in the file must also fit a float.  JSON itself has no
-limit: ``1e400`` reads as infinity, and a whole number of 400 digits reads
-as a Python int that ``float()`` refuses (OverflowError), or, past 4,300
-digits, is refused by the parser itself on Python 3.11+ (ValueError).  So
-whole numbers are read from their text (``json.loads(parse_int=...)``), and
-one of more than ``MAX_INT_DIGITS`` digits is kept as ``TooManyDigits``;
-then every number anywhere in the document (weights, velocities, epochs, history, hyperparameters, test
-predictions) is checked to be finite and at most ``sys.float_info.max``:
-``ModelError`` naming where it is, e.g. "training_state.velocity.b2[0] is
-inf".
+Every number in the file must also fit a float (json_text.unfit_number):
+a whole number of 400 digits or a 1e400 anywhere (weights, velocities,
+epochs, history, hyperparameters, test predictions) is a ``ModelError``
+naming where it is, e.g. "training_state.velocity.b2[0] is inf".
 
 What is read is bounded too: only a regular file (not a named pipe, which
 would wait forever, nor a device such as /dev/zero, which never ends:
@@ -88,20 +75,17 @@ lists differ in length, or hold a digit outside 0..n_out-1 or a p outside
 the file's name.  A model holding such an object is not written either.
 """
 
-import hashlib
 import json
-import math
 import os
-import re
-import struct
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .atomic import write_bytes_atomic
 from .files import kind_of_mode
+from .json_text import to_json_text, unfit_number, whole_number
 from .matrix import Matrix, Vector
 from .network import Params
+from .predictions import StoredPredictions, check_predictions
 
 class ModelError(Exception):
     """A model or checkpoint file cannot be used (its one-line message starts with the file's name)."""
@@ -127,16 +111,6 @@ MAX_MODEL_BYTES = 700_000_000
 
 # A float holds at most sys.float_info.max = 1.797...e308, a whole number
 # of 309 digits; one digit more can only be too large.
-MAX_INT_DIGITS = len(str(int(sys.float_info.max)))     # 309
-
-
-@dataclass
-class StoredPredictions:
-    """What a network said of each test image n, and digests of what it was computed from."""
-    data_sha256: str            # data_sha256(images, labels) of the test set
-    params_sha256: str          # params_sha256(params) of the network
-    predicted: List[int]        # k_n = argmax p, the predicted digit of image n
-    p_predicted: List[float]    # p_k of image n: how sure the network was of k_n
 
 
 @dataclass
@@ -147,58 +121,6 @@ class Model:
     history: List[Dict[str, Any]] = field(default_factory=list)
     training_state: Optional[Dict[str, Any]] = None
     test_predictions: Optional[StoredPredictions] = None
-
-
-# --- what stored test predictions were computed from ------------------------
-
-def params_sha256(params: Params) -> str:
-    """SHA-256 of the sizes, then every number of W1, b1, W2, b2, row by row.
-
-    Each number goes in as its 8 bytes (IEEE 754 double, little-endian), so
-    a change of one ulp in one weight changes the digest, while a model
-    read back from its file, whose floats round-trip exactly, gives the
-    same digest as the one that was saved.
-    """
-    digest = hashlib.sha256("{} {} {}\n".format(*params.sizes).encode("ascii"))
-    for row in [*params.W1, params.b1, *params.W2, params.b2]:
-        digest.update(struct.pack(f"<{len(row)}d", *row))
-    return digest.hexdigest()
-
-
-def data_sha256(images: Sequence[bytes], labels: Sequence[int]) -> str:
-    """SHA-256 of "count bytes\n", then every image's pixels in order, then every label as a byte."""
-    pixels = b"".join(images)
-    digest = hashlib.sha256(f"{len(images)} {len(pixels)}\n".encode("ascii"))
-    digest.update(pixels)
-    digest.update(bytes(labels))
-    return digest.hexdigest()
-
-
-def stored_predictions(params: Params, images: Sequence[bytes], labels: Sequence[int],
-                       predicted: Sequence[int], p_predicted: Sequence[float]
-                       ) -> StoredPredictions:
-    """The predictions of `params` on the test set (images, labels), stamped with both digests."""
-    return StoredPredictions(data_sha256(images, labels), params_sha256(params),
-                             list(predicted), list(p_predicted))
-
-
-def reuse_problem(model: Model, images: Sequence[bytes], labels: Sequence[int]) -> Optional[str]:
-    """None if model.test_predictions came from exactly these weights and test images.
-
-    Otherwise why they cannot be used, as the end of a sentence that starts
-    with the model file's name ("model.json holds no stored test predictions").
-    """
-    stored = model.test_predictions
-    if stored is None:
-        return "holds no stored test predictions"
-    if len(stored.predicted) != len(labels):
-        return (f"holds test predictions of {len(stored.predicted):,} images, "
-                f"not of these {len(labels):,}")
-    if stored.params_sha256 != params_sha256(model.params):
-        return "holds test predictions of other weights (params_sha256 differs: edited since?)"
-    if stored.data_sha256 != data_sha256(images, labels):
-        return "holds test predictions of other test images (data_sha256 differs)"
-    return None
 
 
 def check_outputs(path: str, p_by_image: Sequence[float], split: str = "test", start: int = 0
@@ -219,41 +141,6 @@ def check_outputs(path: str, p_by_image: Sequence[float], split: str = "test", s
 
 
 # --- writing ----------------------------------------------------------------
-
-def to_json_text(obj: Any, indent: int = 0) -> str:
-    """obj as JSON text in the layout described above.
-
-    Raises ValueError for NaN or infinity and TypeError for anything JSON
-    cannot hold (including a non-string object key, which JSON would
-    silently turn into a string and so not read back the same).
-    """
-    if isinstance(obj, dict):
-        for key in obj:
-            if not isinstance(key, str):
-                raise TypeError(f"object key {key!r} is not a string")
-    if not _holds_containers(obj):
-        return json.dumps(obj, allow_nan=False)
-    inner = " " * (indent + 2)
-    if isinstance(obj, dict):
-        lines = [f"{inner}{json.dumps(key)}: {to_json_text(value, indent + 2)}"
-                 for key, value in obj.items()]
-        opening, closing = "{", "}"
-    else:
-        lines = [inner + to_json_text(value, indent + 2) for value in obj]
-        opening, closing = "[", "]"
-    return opening + "\n" + ",\n".join(lines) + "\n" + " " * indent + closing
-
-
-def _holds_containers(obj: Any) -> bool:
-    """True for a list or object with a list or object among its entries."""
-    if isinstance(obj, dict):
-        values = obj.values()
-    elif isinstance(obj, (list, tuple)):
-        values = obj
-    else:
-        return False
-    return any(isinstance(v, (dict, list, tuple)) for v in values)
-
 
 def write_json_atomic(path: str, obj: Any) -> None:
     """Replace the file at path with obj as JSON, all at once or not at all.
@@ -314,7 +201,7 @@ def save_model(path: str, model: Model) -> None:
     if "test_predictions" in document:
         # never write what load_model would refuse
         try:
-            _check_predictions(document["test_predictions"], model.params.sizes[2])
+            check_predictions(document["test_predictions"], model.params.sizes[2])
         except ValueError as e:
             raise ModelError(f"{path}: not written: {e}") from None
     write_json_atomic(path, document)
@@ -331,7 +218,9 @@ def load_model(path: str, expect_sizes: Optional[ExpectedSizes] = None) -> Model
     """
     document = _read_json(path)
     _check_format(path, document)
-    _check_numbers(path, document)
+    unfit = unfit_number(document)
+    if unfit:
+        raise ModelError(f"{path}: {unfit}")
     sizes = _read_sizes(path, document)
     if expect_sizes is not None:
         _check_expected_sizes(path, sizes, expect_sizes)
@@ -376,7 +265,7 @@ def _read_json(path: str) -> Any:
 
     try:
         return json.loads(data.decode("utf-8"), parse_constant=refuse_constant,
-                          parse_int=_whole_number)
+                          parse_int=whole_number)
     except UnicodeDecodeError:
         raise ModelError(f"{path}: not a purenet model (not UTF-8 text, so not JSON)") from None
     except json.JSONDecodeError as e:
@@ -385,61 +274,6 @@ def _read_json(path: str) -> Any:
     except RecursionError:
         # json reads each level of [[[...]]] with one recursive call
         raise ModelError(f"{path}: not a purenet model (JSON nested too deeply to read)") from None
-
-
-@dataclass(frozen=True)
-class TooManyDigits:
-    """What the JSON text held in place of a whole number of more than MAX_INT_DIGITS digits."""
-    digits: int
-
-
-def _whole_number(text: str) -> Any:
-    """A JSON whole number, given as its digits: an int, or TooManyDigits for _check_numbers.
-
-    json calls this before int() sees the text, so a number of 5,000
-    digits never meets int()'s limit (4,300 digits on Python 3.11+,
-    ValueError) and is reported, with its place, like one of 400.
-    """
-    digits = len(text.lstrip("-"))
-    return TooManyDigits(digits) if digits > MAX_INT_DIGITS else int(text)
-
-
-def _check_numbers(path: str, document: Dict[str, Any]) -> None:
-    """ModelError naming the first number in the document that a float cannot hold.
-
-    That is an infinity (JSON's 1e400 reads as one) or a whole number
-    above sys.float_info.max.  Lists of floats, which is what almost all
-    of a model is, are checked in bulk.
-    """
-    def check(value: Any, where: str) -> None:
-        if isinstance(value, dict):
-            for key, entry in value.items():
-                check(entry, f"{where}.{key}" if where else key)
-        elif isinstance(value, list):
-            if set(map(type, value)) <= {float} and all(map(math.isfinite, value)):
-                return
-            for i, entry in enumerate(value):
-                check(entry, f"{where}[{i}]")
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise ModelError(f"{path}: {where} is {value!r}; every number in a model file "
-                             "must be finite")
-        elif isinstance(value, TooManyDigits):
-            raise ModelError(f"{path}: {where} is a whole number of {value.digits:,} digits, "
-                             "too large for a float")
-        elif isinstance(value, int) and not isinstance(value, bool) and not fits_a_float(value):
-            raise ModelError(f"{path}: {where} is a whole number of {len(str(abs(value)))} "
-                             "digits, too large for a float")
-
-    check(document, "")
-
-
-def fits_a_float(n: int) -> bool:
-    """True if float(n) is a finite number (|n| at most sys.float_info.max)."""
-    try:
-        float(n)
-    except OverflowError:
-        return False
-    return True
 
 
 def _check_format(path: str, document: Any) -> None:
@@ -540,49 +374,14 @@ def _read_history(path: str, document: Dict[str, Any]) -> List[Dict[str, Any]]:
     return history
 
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
 def _read_test_predictions(path: str, document: Dict[str, Any], n_out: int
                            ) -> Optional[StoredPredictions]:
     stored = _read_field(path, document, "test_predictions", dict, None)
     if stored is None:
         return None
     try:
-        _check_predictions(stored, n_out)
+        check_predictions(stored, n_out)
     except ValueError as e:
         raise ModelError(f"{path}: {e}") from None
     return StoredPredictions(stored["data_sha256"], stored["params_sha256"],
                              stored["predicted"], [float(p) for p in stored["p_predicted"]])
-
-
-def _check_predictions(stored: Dict[str, Any], n_out: int) -> None:
-    """ValueError naming the first thing wrong with a test_predictions object."""
-    for key in ("data_sha256", "params_sha256", "predicted", "p_predicted"):
-        if key not in stored:
-            raise ValueError(f"test_predictions.{key} is missing")
-    for key in ("data_sha256", "params_sha256"):
-        value = stored[key]
-        if not (isinstance(value, str) and _SHA256.fullmatch(value)):
-            raise ValueError(f"test_predictions.{key} is {value!r:.80}, "
-                             "not a SHA-256 digest (64 hex digits)")
-    predicted, p_predicted = stored["predicted"], stored["p_predicted"]
-    for key, value in (("predicted", predicted), ("p_predicted", p_predicted)):
-        if not isinstance(value, list):
-            raise ValueError(f"test_predictions.{key} is not a list")
-    if len(predicted) != len(p_predicted):
-        raise ValueError(f"test_predictions holds {len(predicted)} predicted digits "
-                         f"but {len(p_predicted)} probabilities p_predicted")
-    for n, k in enumerate(predicted):
-        if not (is_whole(k) and k < n_out):
-            raise ValueError(f"test_predictions.predicted[{n}] is {k!r}, "
-                             f"not a class 0..{n_out - 1}")
-    for n, p in enumerate(p_predicted):
-        if not (isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1):
-            raise ValueError(f"test_predictions.p_predicted[{n}] is {p!r}, "
-                             "not a probability in [0, 1]")
-
-
-def is_whole(value: Any) -> bool:
-    """A whole number >= 0 read from JSON: an int, and not a bool (JSON true and false)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

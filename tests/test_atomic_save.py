@@ -40,7 +40,7 @@ from typing import Dict, List
 
 import pytest
 
-from purenet import atomic, model_io
+from purenet import atomic, json_text
 from purenet.commands.train import CHECKPOINT, MODEL
 from purenet.model_io import ModelError
 from purenet.model_io import load_model, save_model
@@ -96,7 +96,7 @@ def purenet(*args: str) -> subprocess.CompletedProcess:
 def weights_text(path: Path) -> str:
     """W1, b1, W2, b2 as JSON text: floats are written as repr, so equal text means equal bits."""
     params = load_model(str(path)).params
-    return model_io.to_json_text([params.W1, params.b1, params.W2, params.b2])
+    return json_text.to_json_text([params.W1, params.b1, params.W2, params.b2])
 
 
 def temporaries(directory: Path) -> List[Path]:

@@ -21,7 +21,8 @@ from typing import List
 import pytest
 
 from purenet.commands.train import CHECKPOINT, MODEL
-from purenet.model_io import load_model, to_json_text
+from purenet.json_text import to_json_text
+from purenet.model_io import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 120

@@ -13,7 +13,10 @@
     image       reading pictures                              atomic
     digit       a picture prepared as MNIST's digits were     image
     metrics     accuracy, precision, recall, F1               matrix
-    model_io    the model file                                matrix, network, atomic, files
+    json_text   JSON one row to a line, every number a float  nothing
+    predictions test predictions stored with a model          network
+    model_io    the model file                                matrix, network, atomic, files,
+                                                              json_text, predictions
     jacobian_cost  the long form's measured cost              the five chapters
     xlsx/       workbooks                                     the chapters, the data modules, itself
     commands/   one module per subcommand                     anything but cli
@@ -35,7 +38,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "purenet"
 
 CHAPTERS = ("matrix", "network", "jacobian", "gradcheck", "train")   # the reading order
 CORE = set(CHAPTERS)
-DATA = {"files", "atomic", "progress", "mnist", "image", "digit", "metrics", "model_io"}
+DATA = {"files", "atomic", "progress", "mnist", "image", "digit", "metrics", "json_text",
+        "predictions", "model_io"}
 LIBRARY = CORE | DATA | {"speed", "jacobian_cost", "xlsx"}     # everything but the command line
 
 # place -> the places of purenet it may import (a place is a module, or a package and all in it)
@@ -53,7 +57,9 @@ MAY_IMPORT: Dict[str, Set[str]] = {
     "image": {"atomic"},
     "digit": {"image"},
     "metrics": {"matrix"},
-    "model_io": {"matrix", "network", "atomic", "files"},
+    "json_text": set(),
+    "predictions": {"network"},
+    "model_io": {"matrix", "network", "atomic", "files", "json_text", "predictions"},
     "jacobian_cost": CORE,
     "xlsx": CORE | DATA | {"xlsx"},
     "commands": LIBRARY | {"commands"},

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from purenet import atomic, model_io
+from purenet import atomic, json_text, model_io, predictions
 from purenet.model_io import ModelError
 from purenet.model_io import FORMAT, FORMAT_VERSION, Model, load_model, save_model, write_json_atomic
 from purenet.network import Params, he_init
@@ -56,7 +56,7 @@ def write_document(path, document) -> str:
 
 
 def valid_document():
-    return json.loads(model_io.to_json_text(model_io.model_document(small_model())))
+    return json.loads(json_text.to_json_text(model_io.model_document(small_model())))
 
 
 # --- round trip ---------------------------------------------------------------
@@ -106,7 +106,7 @@ def test_the_file_is_the_documented_json_document(tmp_path):
 def test_to_json_text_reads_back_as_the_same_object():
     obj = {"a": [1, 2.5, None, True, "x"], "b": [[1.0], [], {}], "c": {}, "d": [],
            "e": {"f": {"g": [[0.1, -0.0]]}}, "t": (1, 2)}
-    assert bits(json.loads(model_io.to_json_text(obj))) == bits(obj)
+    assert bits(json.loads(json_text.to_json_text(obj))) == bits(obj)
 
 
 def test_saving_does_not_change_the_model(tmp_path):
@@ -378,9 +378,9 @@ def test_the_largest_whole_number_a_float_holds_is_accepted(tmp_path):
     document["hyperparameters"] = {"big": int(1.7976931348623157e308), "one_more": 10 ** 308}
     loaded = load_model(write_document(tmp_path / "m.json", document))
     assert loaded.hyperparameters["big"] == int(1.7976931348623157e308)
-    assert model_io.MAX_INT_DIGITS == 309
-    assert model_io.fits_a_float(int(1.7976931348623157e308))
-    assert not model_io.fits_a_float(int(1.7976931348623157e308) * 2)
+    assert json_text.MAX_INT_DIGITS == 309
+    assert json_text.fits_a_float(int(1.7976931348623157e308))
+    assert not json_text.fits_a_float(int(1.7976931348623157e308) * 2)
 
 
 # --- what is read: a regular file of plausible size ---------------------------
@@ -461,7 +461,7 @@ LABELS = [1, 0, 1]
 
 def with_predictions() -> Model:
     model = small_model()
-    model.test_predictions = model_io.stored_predictions(
+    model.test_predictions = predictions.stored_predictions(
         model.params, IMAGES, LABELS, [1, 0, 0], [0.75, 0.5, 1 / 3])
     return model
 
@@ -494,49 +494,49 @@ def test_params_digest_is_the_same_after_a_round_trip(tmp_path):
     path = str(tmp_path / "model.json")
     model = small_model()
     save_model(path, model)
-    assert model_io.params_sha256(load_model(path).params) == model_io.params_sha256(model.params)
-    assert model_io.params_sha256(model.params) == model_io.params_sha256(copy.deepcopy(model.params))
+    assert predictions.params_sha256(load_model(path).params) == predictions.params_sha256(model.params)
+    assert predictions.params_sha256(model.params) == predictions.params_sha256(copy.deepcopy(model.params))
 
 
 @pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
 def test_params_digest_changes_when_one_number_moves_one_ulp(name):
     params = small_model().params
-    assert model_io.params_sha256(nudged(params, name)) != model_io.params_sha256(params)
+    assert predictions.params_sha256(nudged(params, name)) != predictions.params_sha256(params)
 
 
 def test_params_digest_tells_minus_zero_from_zero_and_shapes_apart():
     params = Params(W1=[[0.0, 1.0]], b1=[0.0], W2=[[1.0], [2.0]], b2=[0.0, 0.0])
     minus = copy.deepcopy(params)
     minus.b1 = [-0.0]
-    assert model_io.params_sha256(minus) != model_io.params_sha256(params)
+    assert predictions.params_sha256(minus) != predictions.params_sha256(params)
     # the same numbers in the same order, but a 1-2-1 network instead of a 2-1-2 one
     other = Params(W1=[[0.0], [1.0]], b1=[0.0, 1.0], W2=[[2.0, 0.0]], b2=[0.0])
-    assert model_io.params_sha256(other) != model_io.params_sha256(params)
+    assert predictions.params_sha256(other) != predictions.params_sha256(params)
 
 
 def test_data_digest_changes_with_one_pixel_or_one_label():
-    digest = model_io.data_sha256(IMAGES, LABELS)
-    assert model_io.data_sha256(list(IMAGES), list(LABELS)) == digest
+    digest = predictions.data_sha256(IMAGES, LABELS)
+    assert predictions.data_sha256(list(IMAGES), list(LABELS)) == digest
     assert len(digest) == 64 and int(digest, 16) >= 0
     one_pixel = [IMAGES[0], bytes([9, 0, 201, 7]), IMAGES[2]]
-    assert model_io.data_sha256(one_pixel, LABELS) != digest
-    assert model_io.data_sha256(IMAGES, [1, 0, 2]) != digest
-    assert model_io.data_sha256(IMAGES[:2], LABELS[:2]) != digest
+    assert predictions.data_sha256(one_pixel, LABELS) != digest
+    assert predictions.data_sha256(IMAGES, [1, 0, 2]) != digest
+    assert predictions.data_sha256(IMAGES[:2], LABELS[:2]) != digest
 
 
 def test_reuse_problem_says_when_the_predictions_are_not_the_models_own():
     model = with_predictions()
-    assert model_io.reuse_problem(model, IMAGES, LABELS) is None
-    assert model_io.reuse_problem(small_model(), IMAGES, LABELS) == \
+    assert predictions.reuse_problem(model, IMAGES, LABELS) is None
+    assert predictions.reuse_problem(small_model(), IMAGES, LABELS) == \
         "holds no stored test predictions"
-    assert "of 3 images, not of these 2" in model_io.reuse_problem(model, IMAGES[:2], LABELS[:2])
+    assert "of 3 images, not of these 2" in predictions.reuse_problem(model, IMAGES[:2], LABELS[:2])
     edited = Model(params=nudged(model.params, "b2"), test_predictions=model.test_predictions)
-    assert "other weights" in model_io.reuse_problem(edited, IMAGES, LABELS)
-    assert "other test images" in model_io.reuse_problem(model, IMAGES, [1, 0, 0])
+    assert "other weights" in predictions.reuse_problem(edited, IMAGES, LABELS)
+    assert "other test images" in predictions.reuse_problem(model, IMAGES, [1, 0, 0])
 
 
 def test_a_file_without_test_predictions_still_loads(tmp_path):
-    document = json.loads(model_io.to_json_text(model_io.model_document(with_predictions())))
+    document = json.loads(json_text.to_json_text(model_io.model_document(with_predictions())))
     del document["test_predictions"]
     assert load_model(write_document(tmp_path / "m.json", document)).test_predictions is None
     document["test_predictions"] = None
@@ -544,7 +544,7 @@ def test_a_file_without_test_predictions_still_loads(tmp_path):
 
 
 def predictions_document():
-    return json.loads(model_io.to_json_text(model_io.model_document(with_predictions())))
+    return json.loads(json_text.to_json_text(model_io.model_document(with_predictions())))
 
 
 @pytest.mark.parametrize("change, message", [

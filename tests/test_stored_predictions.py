@@ -26,8 +26,8 @@ from purenet import cli, metrics, speed
 from purenet.commands import report as report_command
 from purenet.speed import predict_with_confidence
 from purenet.mnist import FILES, load_mnist
-from purenet.model_io import (data_sha256, load_model, params_sha256, reuse_problem,
-                              write_json_atomic)
+from purenet.model_io import load_model, write_json_atomic
+from purenet.predictions import data_sha256, params_sha256, reuse_problem
 
 REPO = Path(__file__).resolve().parents[1]
 N_TEST = 100

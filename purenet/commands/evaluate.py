@@ -12,7 +12,8 @@ import argparse
 
 from ..metrics import classification_report, format_report
 from ..mnist import FILES, N_CLASSES, load_mnist
-from ..model_io import check_outputs, load_model, to_json_text
+from ..json_text import to_json_text
+from ..model_io import check_outputs, load_model
 from ..speed import predict_with_confidence
 from ._args import add_data_arguments, positive_int
 

@@ -35,7 +35,8 @@ from ..digit import FIELD, Prepared, prepare_digit
 from ..image import Image, ImageError, read_image, write_pgm
 from ..matrix import Vector, argmax
 from ..mnist import N_CLASSES
-from ..model_io import ModelError, load_model, to_json_text
+from ..json_text import to_json_text
+from ..model_io import ModelError, load_model
 from ..network import Params
 from ..speed import predict_probabilities
 from . import UsageError

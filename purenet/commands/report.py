@@ -31,7 +31,8 @@ from . import CommandError, UsageError
 from ._args import add_data_arguments, positive_int
 from ._files import check_output_file
 from ..mnist import Dataset, N_CLASSES, load_mnist
-from ..model_io import Model, check_outputs, load_model, reuse_problem
+from ..model_io import Model, check_outputs, load_model
+from ..predictions import reuse_problem
 
 DEFAULT_OUT = "report.xlsx"
 
@@ -74,7 +75,7 @@ def predictions_for(model: Model, test: Dataset, limit: Optional[int], source: s
     """The predicted digit k and its p_k for the first `limit` test images, and how they were got.
 
     The model's stored predictions if they are its own on this test set
-    (both digests match: see model_io.reuse_problem), else a new forward
+    (both digests match: see predictions.reuse_problem), else a new forward
     pass over the images.  The digest covers the whole test set, so it is
     checked before `limit` cuts it.
     """

@@ -19,7 +19,8 @@ from typing import Any, Dict, Optional
 
 from .. import metrics, speed
 from ..mnist import Dataset, check_image_size, load_mnist, train_val_split
-from ..model_io import Model, save_model, stored_predictions
+from ..model_io import Model, save_model
+from ..predictions import stored_predictions
 from ..progress import ProgressLine, epoch_line
 from ..train import SCHEDULES, TrainConfig, TrainingDiverged, fit
 from . import UsageError
