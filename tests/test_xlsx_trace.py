@@ -29,6 +29,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 import xlsx_recalc  # noqa: E402  (tests/xlsx_recalc.py)
 from openpyxl.utils import column_index_from_string as col_index  # noqa: E402
+from openpyxl.xml.functions import tostring  # noqa: E402
 from purenet.jacobian import long_form_one  # noqa: E402
 from purenet.mnist import load_mnist  # noqa: E402
 from purenet.network import Params, backward, forward, sgd_step  # noqa: E402
@@ -468,6 +469,34 @@ def test_a_saved_book_is_the_same_bytes_every_time_and_shows_cached_values(tmp_p
     ws = openpyxl.load_workbook(path, data_only=True)["Short form"]
     assert (ws["B11"].value, ws["C11"].value) == (4.0, "PASS")
     assert openpyxl.load_workbook(path)["Short form"]["B11"].value == "=INDEX(a,1)+INDEX(a,2)"
+
+
+def test_exact_numbers_read_back_as_the_doubles_written():
+    # 0.1 + 0.2 needs 17 significant digits; openpyxl writes 16 ("0.3")
+    def saved(exact: bool) -> float:
+        book = xbook.Book("t", exact_numbers=exact)
+        book.sheet("S").put(5, 2, 0.1 + 0.2, xcells.PARAMETER)
+        return openpyxl.load_workbook(io.BytesIO(book.to_bytes()))["S"]["B5"].value
+    assert saved(True) == 0.1 + 0.2 != saved(False) == 0.3
+    with pytest.raises(ValueError, match="B7"):
+        xsave.exact_values(b'<c r="B7" s="1" t="inlineStr"><is><t>a</t></is></c>', {"B7": 0.5})
+
+
+def test_a_named_style_gives_a_block_the_same_look():
+    book = xbook.Book("t")
+    sheet = book.sheet("S")
+    for named_style, col in ((False, 2), (True, 5)):
+        sheet.block("a", "a", "a note", xcells.GRADIENT, ["r"], ["a_1", "a_2"],
+                    lambda i, j: [-0.5, xcells.Formula("=1+1", 2.0)][j], origin=(5, col - 1),
+                    named_style=named_style, name=f"a_{col}")
+    ws = openpyxl.load_workbook(io.BytesIO(book.to_bytes()))["S"]
+    for plain, named in (("B7", "E7"), ("C7", "F7")):
+        for look in ("fill", "border", "alignment"):
+            assert tostring(getattr(ws[plain], look).to_tree()) == \
+                tostring(getattr(ws[named], look).to_tree()), (plain, look)
+        assert ws[plain].number_format == ws[named].number_format == xcells.VALUE
+        assert (ws[plain].font.name, ws[plain].font.sz) == (ws[named].font.name, ws[named].font.sz)
+    assert ws["E7"].style == "purenet gradient" and ws["B7"].style == "Normal"
 
 
 def test_names_that_read_as_cells_are_refused():

@@ -12,6 +12,12 @@ so the dates are pinned to ``FIXED_TIME``, and the zip is written again
 with every entry dated ``ZIP_TIME``, compressed at ``ZIP_LEVEL``, with Unix
 permissions.  That holds for the pinned openpyxl with its standard-library
 XML writer (the package's ``__init__`` turns lxml's off).
+
+openpyxl writes a number cell with 16 significant digits ("%.16g"), and
+some doubles need 17 to be read back as themselves.  A workbook that must
+hold numbers exactly (the trained weights of draw_a_digit.xlsx, which the
+tests read back to rebuild the model) has those cells' values written
+again as the shortest text that reads back exactly (``exact_values``).
 """
 
 import datetime
@@ -19,7 +25,7 @@ import io
 import math
 import re
 import zipfile
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
 FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)          # the earliest date a zip entry can carry
@@ -31,6 +37,8 @@ Cached = Union[float, str]
 #   <c r="B7" s="3"><f>SUM(B2:B6)</f><v /></c>
 # (the formula text is XML-escaped, so it holds no "<").
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)>(<f>[^<]*</f>)<v />')
+# and a number cell as  <c r="B7" s="3" t="n"><v>0.1</v></c>
+_NUMBER_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><v>([^<]*)</v></c>')
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified) [^>]*>)[^<]*(</dcterms:\2>)")
 
 
@@ -77,18 +85,45 @@ def inject_cached_values(sheet_xml: bytes, values: Dict[str, Cached]) -> bytes:
     return out
 
 
+def needs_17_digits(value: float) -> bool:
+    """True if openpyxl's 16 significant digits do not read back as this double."""
+    return float("%.16g" % value) != value
+
+
+def exact_values(sheet_xml: bytes, values: Dict[str, float]) -> bytes:
+    """Write each number cell of `values` as the shortest text that reads back exactly."""
+    filled = set()
+
+    def fill(match: "re.Match[bytes]") -> bytes:
+        coordinate = match.group(1).decode("ascii")
+        if coordinate not in values:
+            return match.group(0)
+        filled.add(coordinate)
+        return (b'<c r="' + match.group(1) + b'"' + match.group(2) + b"><v>"
+                + number_text(values[coordinate]).encode("ascii") + b"</v></c>")
+
+    out = _NUMBER_CELL.sub(fill, sheet_xml)
+    missing = sorted(set(values) - filled)
+    if missing:
+        raise ValueError(f"exact values for cells that hold no number: {', '.join(missing[:5])}")
+    return out
+
+
 def pin_core_dates(core_xml: bytes) -> bytes:
     """Set dcterms:created and dcterms:modified (openpyxl writes 'now') to FIXED_TIME."""
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
     return _CORE_DATE.sub(lambda m: m.group(1) + stamp + m.group(3), core_xml)
 
 
-def reproducible_zip(xlsx: bytes, cached: Dict[str, Dict[str, Cached]]) -> bytes:
+def reproducible_zip(xlsx: bytes, cached: Dict[str, Dict[str, Cached]],
+                     exact: Optional[Dict[str, Dict[str, float]]] = None) -> bytes:
     """Rewrite an .xlsx: cached values injected, dates pinned, fixed zip metadata.
 
     `cached` maps a worksheet's path in the zip (xl/worksheets/sheet1.xml)
-    to {cell: value} for its formula cells.
+    to {cell: value} for its formula cells; `exact` the same way to the
+    number cells that need 17 digits.
     """
+    exact = exact or {}
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(xlsx)) as zin, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -96,6 +131,8 @@ def reproducible_zip(xlsx: bytes, cached: Dict[str, Dict[str, Cached]]) -> bytes
             data = zin.read(info.filename)
             if info.filename in cached:
                 data = inject_cached_values(data, cached[info.filename])
+            if exact.get(info.filename):
+                data = exact_values(data, exact[info.filename])
             elif info.filename == "docProps/core.xml":
                 data = pin_core_dates(data)
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)

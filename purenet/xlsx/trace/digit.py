@@ -14,11 +14,12 @@ Classes are labelled by their digit: the class of digit d is column d + 1
 (y(digit 7) is INDEX(y,8)).
 """
 
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
+from ...matrix import argmax
 from ...network import he_init, one_hot
 from ..book import Book, Sheet
-from ..cells import GRADIENT, INPUT, INTEGER, INTERMEDIATE, PARAMETER, Formula
+from ..cells import GRADIENT, INPUT, INTEGER, INTERMEDIATE, PARAMETER, Block, Formula, Ref
 from .checks import write_checks
 from .numbers import (DIGIT_HIDDEN, DIGIT_SIDE, N_CLASSES, POOL, POOLED_SIDE, Digit, Settings,
                       average_pool, take_step)
@@ -80,23 +81,30 @@ def digit_sheet(book: Book, digit: Digit, x: List[float]) -> Tuple[Sheet, List]:
 
 def prediction(sheet: Sheet, F, step, digit: Digit, at_row: int, left: int) -> None:
     """The predicted digit (the k with the largest p_k, minus 1) and a bar chart of p."""
+    predicted_digit(sheet, F.p, step.traces[0].p, at_row, left)
+    sheet.text(at_row + 4, left + 2, f"(true: {digit.label})", italic=True, fits=False)
+
+
+def predicted_digit(sheet: Sheet, p: Block, p_values: Sequence[float], at_row: int,
+                    left: int) -> Ref:
+    """From (at_row, left): p copied as block p_bars, the predicted digit (the first k
+    whose p_k is the largest, as matrix.argmax picks it) and a bar chart of p.  Returns
+    the predicted digit's cell."""
     here = sheet.title
-    p = step.traces[0].p
-    guess = max(range(N_CLASSES), key=lambda k: p[k])
-    bars = sheet.block("p", "p: the probability of each digit (sheet Forward)",
-                       "Each cell refers to p on sheet Forward.", INTERMEDIATE, ["p"],
+    guess = argmax(p_values)
+    bars = sheet.block("p", f"p: the probability of each digit (sheet {p.sheet})",
+                       f"Each cell refers to p on sheet {p.sheet}.", INTERMEDIATE, ["p"],
                        [str(k) for k in range(N_CLASSES)],
-                       lambda i, k: Formula(f"={F.p.at(here, 0, k)}", p[k]), name="p_bars",
+                       lambda i, k: Formula(f"={p.at(here, 0, k)}", p_values[k]), name="p_bars",
                        corner="digit",
                        origin=(at_row, left), fmt="0.000")
     sheet.text(at_row + 4, left, "predicted", bold=True)
-    # The first k whose p_k is the largest, as matrix.argmax picks it.
-    terms = "".join(f"IF({F.p.at(here, 0, k)}=MAX({F.p.whole(here)}),{k}," for k in range(N_CLASSES))
-    sheet.put(at_row + 4, left + 1, Formula("=" + terms + "-1" + ")" * N_CLASSES, float(guess)),
-              INTERMEDIATE, INTEGER)
-    sheet.text(at_row + 4, left + 2, f"(true: {digit.label})", italic=True, fits=False)
+    terms = "".join(f"IF({p.at(here, 0, k)}=MAX({p.whole(here)}),{k}," for k in range(N_CLASSES))
+    cell = sheet.put(at_row + 4, left + 1, Formula("=" + terms + "-1" + ")" * N_CLASSES,
+                                                  float(guess)), INTERMEDIATE, INTEGER)
     sheet.chart(f"{_col(left)}{at_row + 6}", "p: the network's probability of each digit",
                 "digit", "p", _header(bars), [(bars.row_area(0), "p")], bar=True, size=(16, 8))
+    return cell
 
 
 def _col(col: int) -> str:

@@ -45,6 +45,15 @@ class Layer:
     block: Block
     values: Sequence[float]
     labels: Optional[Sequence[str]] = None    # default: symbol_1, symbol_2, ...
+    shown: Optional[Sequence[int]] = None     # the units drawn (default: the first MAX_NODES)
+    column: bool = False                      # the block holds the layer as a column
+
+    def units(self) -> Sequence[int]:
+        return self.shown if self.shown is not None else range(min(len(self.values), MAX_NODES))
+
+    def entry(self, here: str, i: int) -> str:
+        """Unit i of example 1, as a formula on sheet `here` refers to it."""
+        return self.block.at(here, i, 0) if self.column else self.block.at(here, 0, i)
 
 
 @dataclass
@@ -59,9 +68,10 @@ class Edges:
 def write_start(start: Sheet, title: str, subtitle: str, paragraphs: Sequence[str],
                 contents: Sequence[Tuple[str, str]], layers: Sequence[Layer],
                 edges: Sequence[Edges], loss: Layer, names: Sequence[Tuple[str, str, str]],
-                settings: Sequence[Tuple[str, str]], extra: Sequence[str] = ()) -> None:
+                settings: Sequence[Tuple[str, str]], extra: Sequence[str] = (),
+                checks: bool = True) -> None:
     """Fill the Start sheet; `names` lists (symbol, defined name, sheet), `contents`
-    (sheet, what it shows) in reading order."""
+    (sheet, what it shows) in reading order; checks=False: the workbook has no PASS cells."""
     start.header(title, subtitle)
     start.row = 5
     for paragraph in paragraphs:
@@ -89,10 +99,12 @@ def write_start(start: Sheet, title: str, subtitle: str, paragraphs: Sequence[st
         start.text(start.row, 1, kind.name, bold=True, fill=kind.fill)
         start.text(start.row, 2, kind.meaning, fits=False)
         start.row += 1
-    start.text(start.row, 1, "PASS", bold=True, fill=PASS_FILL)
-    start.text(start.row, 2, "a live check that holds (red FAIL, amber KINK otherwise)",
-               fits=False)
-    start.row += 2
+    if checks:
+        start.text(start.row, 1, "PASS", bold=True, fill=PASS_FILL)
+        start.text(start.row, 2, "a live check that holds (red FAIL, amber KINK otherwise)",
+                   fits=False)
+        start.row += 1
+    start.row += 1
     start.heading("Settings", col=1)
     for label, value in settings:
         start.text(start.row, 1, label, bold=True)
@@ -110,26 +122,25 @@ def diagram(start: Sheet, layers: Sequence[Layer], edges: Sequence[Edges], loss:
                   "layers, the weights on the edges", col=1)
     top = start.row
     first = top + 2                                   # the first row of units
-    tallest = max(min(len(layer.values), MAX_NODES) for layer in layers)
+    tallest = max(len(layer.units()) for layer in layers)
     col = 2
 
     def rows_of(n: int) -> int:
         return first + (tallest - min(n, MAX_NODES)) // 2
 
     for index, layer in enumerate(layers):
-        n = len(layer.values)
-        at = rows_of(n)
+        n, units = len(layer.values), layer.units()
+        at = rows_of(len(units))
         start.text(top, col, layer.caption, bold=True, fits=False)
         kind = INPUT if index == 0 else INTERMEDIATE
         labels = layer.labels or [f"{layer.symbol}_{i + 1}" for i in range(n)]
-        for i in range(min(n, MAX_NODES)):
-            start.text(at + i, col, labels[i], bold=True)
-            start.put(at + i, col + 1, Formula(f"={layer.block.at(here, 0, i)}",
-                                               layer.values[i]), kind)
-        if n > MAX_NODES:
-            start.text(at + MAX_NODES, col, f"... and {n - MAX_NODES} more", italic=True,
+        for r, i in enumerate(units):
+            start.text(at + r, col, labels[i], bold=True)
+            start.put(at + r, col + 1, Formula(f"={layer.entry(here, i)}", layer.values[i]), kind)
+        if n > len(units):
+            start.text(at + len(units), col, f"... and {n - len(units)} more", italic=True,
                        fits=False)
-        start.set_width(col, max(6.0, text_width(labels[0], bold=True) + 1.5))
+        start.set_width(col, max(6.0, text_width(labels[units[0]], bold=True) + 1.5))
         start.set_width(col + 1, 10.5)
         col += 2
         if index < len(edges):
