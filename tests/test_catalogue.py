@@ -113,6 +113,7 @@ EVALUATE = "evaluate {w}/model.json --data-dir {w}/data --no-verify"
 SHOW = "show 0 --model {w}/model.json --data-dir {w}/data --no-verify"
 GRADCHECK = "gradcheck --sizes 4,3,3"
 EXPORT = "export-xlsx --data-dir {w}/data --no-verify --out {w}/books"
+DRAWING = "export-xlsx --model {w}/model.json --data-dir {w}/data --no-verify --out {w}/books"
 REPORT = "report {w}/model.json --data-dir {w}/data --no-verify --out {w}/report.xlsx"
 LONG_RUN = ("train --hidden 32 --limit 300 --val-size 100 --epochs 50 --batch-size 16 "
             "--data-dir {w}/data --no-verify --out {w}/out")
@@ -335,6 +336,11 @@ def foreign_workbook(rel: str, w: Path) -> None:
 def model_for_other_images(w: Path) -> None:
     """A valid model file of a 4-3-3 network, such as gradcheck's."""
     save_model(str(w / "model.json"), Model(params=he_init((4, 3, 3), seed=0)))
+
+
+def model_too_wide_to_draw(w: Path) -> None:
+    """A valid 784-1025-10 model: one hidden unit more than draw_a_digit.xlsx holds."""
+    save_model(str(w / "model.json"), Model(params=he_init((784, 1025, 10), seed=0)))
 
 
 P = functools.partial
@@ -802,6 +808,30 @@ CATALOGUE: List[Case] = [
       PREDICT + " --save-prepared {w}/locked/seen.pgm", 1, "seen.pgm: cannot write", how="read-only"),
     C("flag", "predict with no IMAGE", nothing, "predict --model {w}/model.json", 2,
       "the following arguments are required: IMAGE"),
+    # --- export-xlsx --model: draw_a_digit.xlsx (issue 16) ---------------------------------------
+    C("model", "export-xlsx --model that does not exist", nothing,
+      DRAWING.replace("model.json", "absent.json"), 1, "absent.json: no such model file"),
+    C("model", "export-xlsx --model for other images (input size 4)", model_for_other_images,
+      DRAWING, 1, "model has input size 4, expected 784"),
+    C("model", "export-xlsx --model wider than the workbook holds (1,025 hidden units)",
+      model_too_wide_to_draw, DRAWING, 1,
+      "1,025 hidden units; draw_a_digit.xlsx holds at most 1,024"),
+    C("model", "export-xlsx --model whose weights overflow", P(huge_weights, "model.json"), DRAWING, 1,
+      "the forward pass overflows"),
+    C("path", "export-xlsx --model of a named pipe", P(make_fifo, "model.json"), DRAWING, 1,
+      "model.json: cannot read: it is a named pipe (FIFO)"),
+    C("path", "export-xlsx --model over a file of the user's called draw_a_digit.xlsx",
+      P(write_bytes, "books/draw_a_digit.xlsx", b"my notes\n"), DRAWING, 2,
+      "draw_a_digit.xlsx: exists and is not a workbook written by purenet"),
+    C("flag", "export-xlsx --model with a flag of the trace workbooks", nothing,
+      DRAWING + " --sizes 4,3,3", 2, "--sizes is a flag of the trace workbooks; with --model"),
+    C("flag", "export-xlsx --model --digit past the end", nothing, DRAWING + f" --digit {N_TEST}", 2,
+      f"--digit {N_TEST}: the test set has images 0..{N_TEST - 1}"),
+    C("flag", "export-xlsx --model with no model named", nothing, DRAWING.replace("{w}/model.json", ""),
+      2, "argument --model: expected one argument"),
+    C("runtime", "disk full when export-xlsx --model saves draw_a_digit.xlsx", nothing,
+      DRAWING.replace("{w}/books", "{w}/run"), 1, "cannot write: No space left on device",
+      how="disk-full"),
 ]
 # fmt: on
 
@@ -1075,6 +1105,7 @@ def test_each_mistake_is_listed_once():
 
 CONTROLS = [
     f"{TRAIN}",
+    f"{DRAWING}",
     f"{RESUME}",
     f"{EVALUATE}",
     f"{SHOW}",

@@ -28,12 +28,15 @@ floor.  Any cell that is not a number afterwards (#NAME?, #VALUE!, #REF!,
 Err:502, empty) is a failure.
 """
 
+import html
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -124,6 +127,69 @@ def values_at(path: Path, cells: Sequence[Cell]) -> Dict[Cell, object]:
     import openpyxl
     wb = openpyxl.load_workbook(path, data_only=True)
     return {(sheet, coord): wb[sheet][coord].value for sheet, coord in cells}
+
+
+_ELEMENT = re.compile(r"<(sheet|Relationship) ([^>]*)>")
+_ATTRIBUTE = re.compile(r'([\w:]+)="([^"]*)"')
+_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_TYPE = re.compile(rb'\bt="([A-Za-z]+)"')
+_SHARED = re.compile(rb"<si>(.*?)</si>", re.S)
+_TEXT = re.compile(rb"<t[^>]*>([^<]*)</t>")
+
+
+def _cells(path: Path, sheets: Optional[Sequence[str]] = None):
+    """(sheet, cell, type, inner XML) of every cell, read from the XML with the standard library."""
+    def elements(xml: bytes):
+        for _, attributes in _ELEMENT.findall(xml.decode("utf-8")):
+            yield dict(_ATTRIBUTE.findall(attributes))
+
+    with zipfile.ZipFile(path) as book:
+        targets = {e["Id"]: e["Target"] for e in elements(book.read("xl/_rels/workbook.xml.rels"))}
+        for sheet in elements(book.read("xl/workbook.xml")):
+            title = html.unescape(sheet["name"])
+            if sheets is not None and title not in sheets:
+                continue
+            target = targets[sheet["r:id"]].lstrip("/")
+            target = target if target.startswith("xl/") else "xl/" + target
+            for coord, attributes, inner in _CELL.findall(book.read(target)):
+                kind = _TYPE.search(attributes)
+                yield title, coord.decode("ascii"), kind.group(1) if kind else b"n", inner or b""
+
+
+def stored_values(path: Path, sheets: Optional[Sequence[str]] = None) -> Dict[Cell, object]:
+    """(sheet, cell) -> stored value of every cell that holds one: what values_at gives,
+    about ten times faster, for workbooks of hundreds of thousands of cells.  Numbers are
+    floats, text is str (inline or shared strings, error values such as #VALUE! as their
+    text)."""
+    shared: List[str] = []
+    with zipfile.ZipFile(path) as book:
+        if "xl/sharedStrings.xml" in book.namelist():
+            shared = [html.unescape(b"".join(_TEXT.findall(si)).decode("utf-8"))
+                      for si in _SHARED.findall(book.read("xl/sharedStrings.xml"))]
+    out: Dict[Cell, object] = {}
+    for title, coord, kind, inner in _cells(path, sheets):
+        if kind == b"inlineStr":        # openpyxl's text: <is><t>...</t></is>
+            out[(title, coord)] = html.unescape(b"".join(_TEXT.findall(inner)).decode("utf-8"))
+            continue
+        found = _VALUE.search(inner)
+        if found is None:
+            continue
+        text = found.group(1).decode("utf-8")
+        if kind == b"n":
+            out[(title, coord)] = float(text)
+        elif kind == b"s":
+            out[(title, coord)] = shared[int(text)]
+        elif kind == b"b":
+            out[(title, coord)] = text == "1"
+        else:
+            out[(title, coord)] = html.unescape(text)
+    return out
+
+
+def formula_cells_fast(path: Path) -> List[Cell]:
+    """The (sheet, cell) of every formula, as formula_cells finds them, from the XML."""
+    return [(title, coord) for title, coord, _, inner in _cells(path) if b"<f" in inner]
 
 
 def is_number(value: object) -> bool:

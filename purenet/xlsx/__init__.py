@@ -7,6 +7,8 @@
     save.py            the same bytes every time, each formula's value cached
     pictures.py        digits and weights drawn as coloured cells
     trace/             the four backprop trace workbooks of ``purenet export-xlsx``
+    draw.py            draw_a_digit.xlsx (``export-xlsx --model``): a trained network,
+                       every number a formula, and a grid to draw a digit on
     report.py          the training report workbook of ``purenet report``, with
     report_metrics.py  its Metrics sheet and its Summary's facts
 
