@@ -54,7 +54,7 @@ COMMANDS = [
     ("predict", "predict", "classify your own pictures of digits (PNG, PGM) with a trained model"),
     ("gradcheck", "gradcheck", "long form vs short form vs finite differences"),
     ("jacobian-cost", "jacobian_cost", "measure the long form's time and memory"),
-    ("export-xlsx", "export_xlsx", "write the backprop trace workbooks"),
+    ("export-xlsx", "export_xlsx", "write the backprop trace workbooks (with --model: draw_a_digit.xlsx)"),
     ("report", "report", "write a training report workbook for a model"),
 ]
 
