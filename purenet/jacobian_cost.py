@@ -29,7 +29,10 @@ run; the short form is cheap enough to be measured there as a check.
 
 Time is the fastest of a few runs (the others were slowed by something
 else); memory is the peak that tracemalloc sees while one backward pass
-runs, in a separate run because tracing slows Python down.  Before each
+runs, in a separate run because tracing slows Python down.  tracemalloc
+is CPython's: PyPy has none, so there the memory is not measured (None,
+printed as "-") and only time is fitted; and there the first runs of a
+size include the JIT compiling the code, so raise --repeats.  Before each
 size runs, jacobian.check_budget refuses it if its Jacobians would hold
 more entries than the budget, so nothing here allocates more than that.
 """
@@ -37,9 +40,8 @@ more entries than the budget, so nothing here allocates more than that.
 import math
 import random
 import time
-import tracemalloc
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .jacobian import DEFAULT_MAX_ENTRIES, check_budget, long_form_one, total_entries
 from .network import Params, Sizes, Trace, backward_one, forward_one, he_init, one_hot
@@ -51,16 +53,17 @@ LADDER_HIDDEN = 16
 FIT_ROWS = 3
 N_OUT = 10
 TARGET: Sizes = (784, 512, 10)
+NO_MEMORY = "not measured: this Python has no tracemalloc (PyPy lacks it; CPython has it)"
 
 
 @dataclass
 class Cost:
-    """One size's measurements, for one example."""
+    """One size's measurements, for one example (bytes None where memory cannot be measured)."""
     sizes: Sizes
     long_seconds: float
-    long_bytes: int
+    long_bytes: Optional[int]
     short_seconds: float
-    short_bytes: int
+    short_bytes: Optional[int]
 
     @property
     def jacobian_entries(self) -> int:
@@ -99,8 +102,23 @@ def fastest_seconds(run: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def peak_bytes(run: Callable[[], object]) -> int:
-    """The most memory tracemalloc sees allocated during run(), above what was there before."""
+def memory_measurable() -> bool:
+    """True where tracemalloc works (CPython); PyPy has no _tracemalloc."""
+    try:
+        import tracemalloc  # noqa: F401 - here, not at the top: PyPy must import this module
+    except ImportError:
+        return False
+    return True
+
+
+def peak_bytes(run: Callable[[], object]) -> Optional[int]:
+    """The most memory tracemalloc sees allocated during run(), above what was there before.
+
+    None, without running anything, where there is no tracemalloc (PyPy).
+    """
+    if not memory_measurable():
+        return None
+    import tracemalloc
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
@@ -174,13 +192,14 @@ COSTS: Dict[str, Callable[[Cost], float]] = {
 
 def fit_all(hidden_rows: Sequence[Cost], input_rows: Sequence[Cost],
             fit_rows: int = FIT_ROWS) -> Dict[str, Growth]:
-    """Each kind of cost fitted on the largest `fit_rows` sizes of each ladder."""
+    """Each kind of cost measured in every row, fitted on the largest `fit_rows` sizes of each ladder."""
     hidden_fit = sorted(hidden_rows, key=lambda r: r.sizes[1])[-fit_rows:]
     input_fit = sorted(input_rows, key=lambda r: r.sizes[0])[-fit_rows:]
-    return {name: fit_growth(hidden_fit, input_fit, cost) for name, cost in COSTS.items()}
+    return {name: fit_growth(hidden_fit, input_fit, cost) for name, cost in COSTS.items()
+            if all(cost(r) is not None for r in hidden_fit + input_fit)}
 
 
-def measure_short_form(sizes: Sizes, repeats: int = 3) -> Tuple[float, int]:
+def measure_short_form(sizes: Sizes, repeats: int = 3) -> Tuple[float, Optional[int]]:
     """Time and peak memory of the short form alone (it fits at any MNIST size)."""
     params, trace = example(sizes)
 

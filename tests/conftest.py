@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import purenet.xlsx  # noqa: F401  (first: it makes openpyxl use its standard-library XML writer)
+from purenet import jacobian_cost
 from purenet.mnist import BUNDLED_DIR, FILES
 
 # Several tests press Ctrl-C (SIGINT) on a run.  A shell starts background
@@ -29,3 +30,15 @@ def tiny_data(tmp_path_factory) -> Path:
             raw = raw[:4] + struct.pack(">I", count) + raw[8:]
             (directory / name).write_bytes(gzip.compress(raw, mtime=0))
     return directory
+
+
+@pytest.fixture
+def peak_bytes():
+    """jacobian_cost.peak_bytes(call): bytes allocated at the peak of call(), above those before.
+
+    It needs tracemalloc, which CPython has and PyPy lacks; a test that
+    asks for it is skipped, saying so, where there is none.
+    """
+    if not jacobian_cost.memory_measurable():
+        pytest.skip("measures memory with tracemalloc, which CPython has and PyPy lacks")
+    return jacobian_cost.peak_bytes

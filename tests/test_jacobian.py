@@ -4,7 +4,6 @@ refuses a network too big for memory before building anything.
 """
 
 import random
-import tracemalloc
 from types import SimpleNamespace
 
 import pytest
@@ -204,37 +203,29 @@ class _Untouchable:
         raise AssertionError("the refused call iterated over the traces")
 
 
-def _peak_bytes_of(call) -> int:
-    """Peak memory allocated while `call` runs, above what was held before."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before, _ = tracemalloc.get_traced_memory()
-        call()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak - before
-
-
-def test_the_refusal_allocates_nothing_large():
-    # What proves "allocates nothing": (1) the params stub has only .sizes
-    # and the traces and trace are untouchable, so the call cannot have read
-    # a weight or an input before refusing; (2) the peak memory of the call
-    # stays under 1 MB, while the first row of dz1/dW1 alone ([0.0] * 401,408
-    # pointers) would be 3.2 MB, so not even one row of one Jacobian was built.
+def refused_calls():
+    """The long form asked for 784-512-10 with a stub that has only .sizes: refused both ways."""
     stub = SimpleNamespace(sizes=BIG)
-
-    def refused_calls():
-        with pytest.raises(BudgetError):
-            long_form(stub, _Untouchable())
-        with pytest.raises(BudgetError):
-            long_form_one(stub, _Untouchable())
-
-    assert _peak_bytes_of(refused_calls) < 1_000_000
+    with pytest.raises(BudgetError):
+        long_form(stub, _Untouchable())
+    with pytest.raises(BudgetError):
+        long_form_one(stub, _Untouchable())
 
 
-def test_the_memory_probe_would_see_one_row_of_dz1_dW1():
+def test_the_refusal_reads_no_weight_and_no_input():
+    # The params stub has only .sizes and the traces and trace are
+    # untouchable, so the call cannot have read a weight or an input before refusing.
+    refused_calls()
+
+
+def test_the_refusal_allocates_nothing_large(peak_bytes):
+    # The peak memory of the refused calls stays under 1 MB, while the first
+    # row of dz1/dW1 alone ([0.0] * 401,408 pointers) would be 3.2 MB, so not
+    # even one row of one Jacobian was built.
+    assert peak_bytes(refused_calls) < 1_000_000
+
+
+def test_the_memory_probe_would_see_one_row_of_dz1_dW1(peak_bytes):
     # The 1 MB bound above can fail: building a single row that the long
     # form would build for 784-512-10 goes over it.
-    assert _peak_bytes_of(lambda: [0.0] * (512 * 784)) > 1_000_000
+    assert peak_bytes(lambda: [0.0] * (512 * 784)) > 1_000_000

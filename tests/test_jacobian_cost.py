@@ -141,6 +141,17 @@ cpython_only = pytest.mark.skipif(platform.python_implementation() != "CPython",
                                   reason="tracemalloc counts allocated bytes on CPython only")
 
 
+def test_without_tracemalloc_memory_is_not_measured_nor_fitted(monkeypatch):
+    # PyPy has no tracemalloc: memory is None (printed "-") and only time is fitted.
+    monkeypatch.setattr(jc, "memory_measurable", lambda: False)
+    cost = jc.measure((4, 3, 2), repeats=1)
+    assert cost.long_bytes is None and cost.short_bytes is None
+    hidden = [jc.measure((4, h, 2), repeats=1) for h in (2, 3)]
+    inputs = [jc.measure((n, 2, 2), repeats=1) for n in (4, 5)]
+    assert sorted(jc.fit_all(hidden, inputs, fit_rows=2)) == ["long form time",
+                                                              "short form time"]
+
+
 @cpython_only
 def test_the_long_form_allocates_at_least_one_pointer_per_entry_of_dz1_dW1():
     sizes = (16, 64, 10)
@@ -185,17 +196,35 @@ def test_the_table_has_a_row_per_size_with_its_exact_entry_count(output):
     assert "16-2-10" not in output                  # only the ladder asked for
 
 
-def test_the_fitted_growth_of_each_cost_is_printed(output):
+def fitted(name: str, output: str) -> bool:
+    return bool(re.search(rf"^  {name} +~ n_hidden\^-?[0-9.]+ n_in\^-?[0-9.]+$", output, re.M))
+
+
+def test_the_fitted_growth_of_each_time_is_printed(output):
     # the exponents themselves depend on the machine's load: shown, not tested
-    for name in ("long form time", "long form memory", "short form time", "short form memory"):
-        assert re.search(rf"^  {name} +~ n_hidden\^-?[0-9.]+ n_in\^-?[0-9.]+$", output, re.M), name
+    assert fitted("long form time", output) and fitted("short form time", output)
+
+
+@cpython_only
+def test_the_fitted_growth_of_each_memory_is_printed(output):
+    assert fitted("long form memory", output) and fitted("short form memory", output)
+
+
+def test_the_memory_column_says_whether_it_was_measured(output):
+    expected = "tracemalloc peak of one run" if jc.memory_measurable() else jc.NO_MEMORY
+    assert f"memory: {expected}" in output
 
 
 def test_the_extrapolation_names_the_exact_jacobian_sizes_at_784_512_10(output):
     assert re.search(r"dz1/dW1 +512 x +401,408 = +205,520,896$", output, re.M)
     assert re.search(r"total +206,515,430$", output, re.M)   # with dp/dh and dL/dp . dp/dh
-    assert re.search(r"^  long form +~ .+ ~ .+B$", output, re.M)
+    assert re.search(r"^  long form +~ +[0-9.]+ [a-z]+ +~ ", output, re.M)
     assert "short form measured at 784-512-10" in output
+
+
+@cpython_only
+def test_the_extrapolated_memory_is_in_bytes(output):
+    assert re.search(r"^  long form +~ .+ ~ .+B$", output, re.M)
 
 
 def test_the_budget_is_printed(output):

@@ -1,7 +1,7 @@
 """``purenet jacobian-cost``: time and memory of the long form vs the short form, and their growth."""
 
 import argparse
-from typing import List
+from typing import List, Optional
 
 from .. import jacobian_cost as jc
 from . import UsageError
@@ -58,7 +58,9 @@ def seconds_text(s: float) -> str:
     return f"{s / 86400:.3g} days"
 
 
-def bytes_text(b: float) -> str:
+def bytes_text(b: Optional[float]) -> str:
+    if b is None:
+        return "-"          # not measured (no tracemalloc: PyPy)
     for limit, unit, scale in ((1e6, "kB", 1e-3), (1e9, "MB", 1e-6), (1e12, "GB", 1e-9)):
         if b < limit:
             return f"{b * scale:.3g} {unit}"
@@ -72,6 +74,10 @@ def row_text(r: jc.Cost) -> str:
             f" {r.long_seconds / r.short_seconds:>8.0f}x")
 
 
+def ratio_text(a: Optional[float], b: Optional[float], width: int) -> str:
+    return "-".rjust(width + 1) if a is None or b is None else f"{a / b:>{width},.0f}x"
+
+
 def run(args: argparse.Namespace) -> int:
     hidden_sizes, input_sizes = jc.ladder(args.hidden, args.hidden_input, args.inputs,
                                           args.inputs_hidden)
@@ -82,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         check_budget(sizes, budget)
     print("purenet jacobian-cost: one example's backward pass, long form (jacobian.long_form_one)"
           " vs short form (network.backward_one)")
-    print(f"time: fastest of {args.repeats} runs; memory: tracemalloc peak of one run")
+    memory = "tracemalloc peak of one run" if jc.memory_measurable() else jc.NO_MEMORY
+    print(f"time: fastest of {args.repeats} runs; memory: {memory}")
     print(f"memory budget: {budget:,} Jacobian entries per size, at least "
           f"{bytes_text(budget * BYTES_PER_ENTRY)} at {BYTES_PER_ENTRY} bytes each; "
           f"jacobian.check_budget refuses any size over it before it runs")
@@ -108,10 +115,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nextrapolated to {size_name(target)} (never run: the long form's Jacobians hold "
           f"{long_entries:,} entries, {long_entries / budget:,.0f}x the budget):")
     t_long, t_short = fits["long form time"].at(target), fits["short form time"].at(target)
-    m_long, m_short = fits["long form memory"].at(target), fits["short form memory"].at(target)
+    m_long, m_short = (fits[name].at(target) if name in fits else None
+                       for name in ("long form memory", "short form memory"))
     print(f"  long form    ~ {seconds_text(t_long):>10}   ~ {bytes_text(m_long):>9}")
     print(f"  short form   ~ {seconds_text(t_short):>10}   ~ {bytes_text(m_short):>9}")
-    print(f"  long / short ~ {t_long / t_short:>9,.0f}x   ~ {m_long / m_short:>8,.0f}x")
+    print(f"  long / short ~ {t_long / t_short:>9,.0f}x   ~ {ratio_text(m_long, m_short, 8)}")
     t_measured, m_measured = jc.measure_short_form(target, args.repeats)
     print(f"  short form measured at {size_name(target)}: {seconds_text(t_measured)}, "
           f"{bytes_text(m_measured)} (a check on the extrapolation)")
