@@ -221,6 +221,14 @@ def test_an_unknown_kernel_is_refused():
         speed.kernel_named("numpy")
 
 
+@pytest.mark.parametrize("implementation, expected", [("PyPy", "loops"), ("CPython", "sumprod")])
+def test_auto_picks_loops_on_pypy_and_sumprod_on_cpython(monkeypatch, implementation, expected):
+    monkeypatch.setattr(speed.platform, "python_implementation", lambda: implementation)
+    assert speed.auto_kernel() == expected
+    assert speed.kernel_named("auto") is speed.KERNELS[expected]
+    assert speed.kernel_named() is speed.KERNELS[expected]
+
+
 # --- one momentum step against train.momentum_step_ --------------------------------
 
 @pytest.mark.parametrize("name", KERNELS)

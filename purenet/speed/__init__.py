@@ -14,8 +14,11 @@ The tricks, and why each is faster:
    pixels, and so does dW1 = dz1 x^T.  W1 is kept transposed so that the
    column of a lit pixel is one row.  About 5x less work.
 
-2. Inner products in C (sumprod.py).  On CPython a Python-level loop
-   step costs tens of nanoseconds; ``math.sumprod`` runs the loop in C.
+2. The right loops for the running Python: a *kernel*.  On CPython a
+   Python-level loop step costs tens of nanoseconds, so sumprod.py runs
+   every inner product in C (``math.sumprod``).  On PyPy the JIT compiles
+   plain loops to machine code, so loops.py writes the step as the
+   equations read, and is the fastest of all.  "auto" picks by Python.
 
 3. Two stages, shared by processes (stages.py, parallel.py).  Each
    example up to dz1 is independent of the others, and so is each
@@ -33,26 +36,32 @@ Engine, running a kernel in one process or several.
 """
 
 import functools
+import platform
 from types import ModuleType
 from typing import List, Sequence, Tuple
 
 from ..matrix import Vector, argmax
 from ..network import Params, softmax
 from ..train import EngineFactory
-from . import sumprod
+from . import loops, sumprod
 from .parallel import ParallelEngine, WorkerFailed
 from .serial import SerialEngine
 from .serial import predict_labels as _predict_labels
 from .stages import FastNet
 
-KERNELS = {"sumprod": sumprod}
+KERNELS = {"loops": loops, "sumprod": sumprod}
 KERNEL_CHOICES = ("auto",) + tuple(KERNELS)
+
+
+def auto_kernel() -> str:
+    """The fastest kernel on the running Python: loops on PyPy (its JIT), sumprod on CPython."""
+    return "loops" if platform.python_implementation() == "PyPy" else "sumprod"
 
 
 def kernel_named(name: str = "auto") -> ModuleType:
     """The kernel called `name`; "auto" picks the fastest for the running Python."""
     if name == "auto":
-        return sumprod
+        name = auto_kernel()
     if name not in KERNELS:
         raise ValueError(f"unknown kernel {name!r}; choose one of {', '.join(KERNEL_CHOICES)}")
     return KERNELS[name]
@@ -99,5 +108,5 @@ def predict_with_confidence(params: Params, images: Sequence[bytes], kernel: str
 
 
 __all__ = ["KERNELS", "KERNEL_CHOICES", "ParallelEngine", "SerialEngine", "WorkerFailed",
-           "engine", "kernel_named", "logits", "predict_labels", "predict_probabilities",
+           "auto_kernel", "engine", "kernel_named", "logits", "predict_labels", "predict_probabilities",
            "predict_with_confidence"]
