@@ -9,6 +9,8 @@ import argparse
 import math
 from typing import Tuple
 
+from ..speed import KERNEL_CHOICES
+
 
 def positive_int(text: str) -> int:
     try:
@@ -73,3 +75,15 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read the MNIST .gz files from DIR instead of the bundled copy")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="with --data-dir: skip the SHA-256 check of the files")
+
+
+def add_kernel_argument(parser: argparse.ArgumentParser) -> None:
+    """--kernel, for every command that runs the network; it arrives as args.kernel.
+
+    Training, validation, evaluation and every prediction all go through the
+    kernel named (purenet/speed), so one run uses one kernel throughout.
+    """
+    parser.add_argument("--kernel", choices=KERNEL_CHOICES, default="auto",
+                        help="how the network is computed: loops (the fastest on PyPy), sumprod "
+                             "(the fastest on CPython) or auto, the fastest for the running "
+                             "Python (default auto); they agree to rounding")

@@ -40,6 +40,7 @@ from ..model_io import ModelError, load_model
 from ..network import Params
 from ..speed import predict_probabilities
 from . import UsageError
+from ._args import add_kernel_argument
 from .show import framed_art, probability_chart
 
 DEFAULT_MODEL = os.path.join("model", "model.json")   # where `purenet train` saves by default
@@ -55,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print one JSON object instead of text")
     parser.add_argument("--save-prepared", metavar="FILE.pgm",
                         help="also write the prepared 28x28 digit as a PGM image (one IMAGE only)")
+    add_kernel_argument(parser)
 
 
 def load_params(path: str) -> Params:
@@ -65,9 +67,9 @@ def load_params(path: str) -> Params:
     return load_model(path, expect_sizes=(FIELD * FIELD, None, N_CLASSES)).params
 
 
-def probabilities(params: Params, images: Sequence[bytes]) -> List[Vector]:
+def probabilities(params: Params, images: Sequence[bytes], kernel: str = "auto") -> List[Vector]:
     """p = softmax(z2) of each prepared image: the one place this command runs the network."""
-    return predict_probabilities(params, images)
+    return predict_probabilities(params, images, kernel)
 
 
 def check_numbers(model: str, paths: Sequence[str], ps: Sequence[Vector]) -> None:
@@ -146,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         check_save_target(args.save_prepared, args.images)
     params = load_params(args.model)
     images, prepared = zip(*[read_and_prepare(path) for path in args.images])
-    ps = probabilities(params, [d.pixels for d in prepared])
+    ps = probabilities(params, [d.pixels for d in prepared], args.kernel)
     check_numbers(args.model, args.images, ps)
     if args.save_prepared is not None:
         write_pgm(args.save_prepared, prepared[0].pixels, FIELD, FIELD)

@@ -13,8 +13,9 @@ in model_io.py), stamped with digests of its weights and of the test set;
 when both digests match, they are reused and the report takes a few
 seconds.  Otherwise (an older model file, weights edited since, another
 test set) the images are classified again (purenet/speed), 40 s to a minute
-for a 784-512-10 network.  Either way the workbook is the same, byte for byte;
-one printed line says which happened.
+for a 784-512-10 network, by the kernel ``--kernel`` names.  Either way
+the workbook is the same, byte for byte; one printed line says which
+happened.
 
 ``purenet train --report`` writes the same workbook at the end of a run
 (``write_report``), from the predictions it has just stored.
@@ -28,7 +29,7 @@ from typing import List, Optional, Tuple
 from ..speed import predict_with_confidence
 from ..xlsx import require_openpyxl
 from . import CommandError, UsageError
-from ._args import add_data_arguments, positive_int
+from ._args import add_data_arguments, add_kernel_argument, positive_int
 from ._files import check_output_file
 from ..mnist import Dataset, N_CLASSES, load_mnist
 from ..model_io import Model, check_outputs, load_model
@@ -45,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out even if it is an .xlsx file purenet did not write")
     add_data_arguments(parser)
+    add_kernel_argument(parser)
     parser.add_argument("--limit", type=positive_int, metavar="N",
                         help="use only the first N test images (a quicker look)")
 
@@ -70,8 +72,8 @@ def first(test: Dataset, limit: Optional[int]) -> Dataset:
     return Dataset(test.images[:limit], test.labels[:limit], test.rows, test.cols)
 
 
-def predictions_for(model: Model, test: Dataset, limit: Optional[int], source: str
-                    ) -> Tuple[List[int], List[float], str]:
+def predictions_for(model: Model, test: Dataset, limit: Optional[int], source: str,
+                    kernel: str = "auto") -> Tuple[List[int], List[float], str]:
     """The predicted digit k and its p_k for the first `limit` test images, and how they were got.
 
     The model's stored predictions if they are its own on this test set
@@ -86,7 +88,7 @@ def predictions_for(model: Model, test: Dataset, limit: Optional[int], source: s
         return (stored.predicted[:n], stored.p_predicted[:n],
                 f"used the {n:,} test predictions stored in {source} at the end of training")
     started = time.perf_counter()
-    predicted, p_predicted = predict_with_confidence(model.params, test.images[:n])
+    predicted, p_predicted = predict_with_confidence(model.params, test.images[:n], kernel)
     check_outputs(source, p_predicted)
     return (predicted, p_predicted,
             f"classified {n:,} test images in {time.perf_counter() - started:.1f} s "
@@ -94,7 +96,7 @@ def predictions_for(model: Model, test: Dataset, limit: Optional[int], source: s
 
 
 def write_report(model: Model, test: Dataset, path: str, source: str,
-                 limit: Optional[int] = None) -> None:
+                 limit: Optional[int] = None, kernel: str = "auto") -> None:
     """Build the workbook of `model` on the first `limit` test images and save it whole.
 
     An older file at `path` survives any failure.  Prints where the
@@ -102,7 +104,7 @@ def write_report(model: Model, test: Dataset, path: str, source: str,
     """
     from ..xlsx.report import build_report, findings_of
     started = time.perf_counter()
-    predicted, p_predicted, how = predictions_for(model, test, limit, source)
+    predicted, p_predicted, how = predictions_for(model, test, limit, source, kernel)
     test = first(test, limit)
     answered = time.perf_counter()
     book = build_report(model, test, source, findings_of(test, predicted, p_predicted))
@@ -122,5 +124,5 @@ def run(args: argparse.Namespace) -> int:
     check_out(args.out, args.overwrite)
     test = load_mnist("test", args.data_dir, verify=args.verify)
     model = load_model(args.model, expect_sizes=(test.rows * test.cols, None, N_CLASSES))
-    write_report(model, test, args.out, os.path.basename(args.model), args.limit)
+    write_report(model, test, args.out, os.path.basename(args.model), args.limit, args.kernel)
     return 0

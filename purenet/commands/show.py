@@ -9,7 +9,8 @@ and is printed twice side by side, because a character cell is about twice
 as tall as it is wide: 28 x 56 characters look square.
 
 With ``--model`` it also prints p = softmax(z2) for the image, x_j =
-pixel_j / 255, as one bar per digit, and the prediction argmax_k p_k.
+pixel_j / 255, as one bar per digit, and the prediction argmax_k p_k,
+computed by the kernel ``--kernel`` names (purenet/speed).
 """
 
 import argparse
@@ -18,9 +19,9 @@ from typing import List, Optional
 from ..matrix import Vector, argmax
 from ..mnist import FILES, N_CLASSES, Dataset, load_mnist
 from ..model_io import ModelError, check_outputs, load_model
-from ..network import predict, to_vector
+from ..speed import predict_probabilities
 from . import UsageError
-from ._args import add_data_arguments, nonnegative_int
+from ._args import add_data_arguments, add_kernel_argument, nonnegative_int
 
 SHADES = " .:+#@"   # background to full ink
 PIXEL_WIDTH = 2     # characters per pixel, so the digit is not squashed sideways
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="split", choices=sorted(FILES), default="test",
                         help="which MNIST set the index counts in (default test)")
     add_data_arguments(parser)
+    add_kernel_argument(parser)
 
 
 def shade(pixel: int) -> str:
@@ -80,7 +82,8 @@ def check_index(index: int, data: Dataset, split: str) -> None:
                          f"images, 0 to {len(data) - 1}")
 
 
-def model_probabilities(path: str, image: bytes, data: Dataset, split: str, index: int) -> Vector:
+def model_probabilities(path: str, image: bytes, data: Dataset, split: str, index: int,
+                        kernel: str = "auto") -> Vector:
     """p = softmax(z2) of the saved model at path for this image (image `index` of `split`)."""
     params = load_model(path).params
     n_in, _, n_out = params.sizes
@@ -90,7 +93,7 @@ def model_probabilities(path: str, image: bytes, data: Dataset, split: str, inde
     if n_out != N_CLASSES:
         raise ModelError(f"{path}: model has output size {n_out}, but MNIST has "
                          f"{N_CLASSES} classes")
-    p = predict(params, to_vector(image))
+    p = predict_probabilities(params, [image], kernel)[0]
     check_outputs(path, [sum(p)], split, start=index)   # a sum of numbers in [0, 1] is NaN iff one is
     return p
 
@@ -102,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     # the model is read before anything is printed, so a bad model file
     # gives its one-line error and nothing else
     p = None if args.model is None else model_probabilities(args.model, image, data, args.split,
-                                                            args.index)
+                                                            args.index, args.kernel)
     print(f"{args.split} set, image {args.index} (of {len(data)}, numbered 0 to {len(data) - 1})")
     print(f"label: {label}")
     for line in framed_art(image, data.rows, data.cols):

@@ -24,7 +24,8 @@ from ..predictions import stored_predictions
 from ..progress import ProgressLine, epoch_line
 from ..train import SCHEDULES, TrainConfig, TrainingDiverged, fit
 from . import UsageError
-from ._args import add_data_arguments, fraction, nonnegative_int, positive_float, positive_int
+from ._args import (add_data_arguments, add_kernel_argument, fraction, nonnegative_int,
+                    positive_float, positive_int)
 from ._run_dir import (CHECKPOINT, MODEL, REPORT, RunLock, check_run_files, clear_leftovers,
                        save_checkpoint)
 from ._settings import new_run, resumed_run
@@ -52,9 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flag("--resume", metavar="DIR",
          help="continue the run saved in DIR (--epochs may extend it; see --help of each flag)")
     flag("--overwrite", action="store_true", help="start a new run even if --out holds one")
-    flag("--workers", type=positive_int, default=1,
-         help="processes that share each mini-batch, e.g. one per core (default 1); "
-              "any number gives the same weights, bit for bit")
+    cores = speed.usable_cores()
+    flag("--workers", type=positive_int, default=cores,
+         help=f"processes that share each mini-batch (default {cores}: every core this process "
+              f"may use); any number gives the same weights, bit for bit; 1 trains in this "
+              f"process alone")
+    add_kernel_argument(parser)
     add_data_arguments(parser)
     flag("--report", action="store_true",
          help="at the end, also write DIR/report.xlsx (needs openpyxl; see purenet report)")
@@ -113,7 +117,8 @@ def train_and_test(args, config: TrainConfig, state, out: str, limit: Optional[i
 
     try:
         fit(config, state, images, labels, val_images, val_labels,
-            engine=speed.engine(args.workers), on_batch=progress.update, on_epoch=on_epoch)
+            engine=speed.engine(args.workers, args.kernel), on_batch=progress.update,
+            on_epoch=on_epoch)
     except KeyboardInterrupt as e:
         progress.clear()
         kept = (f"the checkpoint of epoch {saved[0]} is kept in {out}/{CHECKPOINT}; "
@@ -126,17 +131,18 @@ def train_and_test(args, config: TrainConfig, state, out: str, limit: Optional[i
         kept = (f"; the checkpoint of epoch {saved[0]} in {out}/{CHECKPOINT} is kept"
                 if saved[0] else "; nothing was saved")
         raise TrainingDiverged(str(e) + kept) from None
-    model = test_model(state, hyperparameters, test_data)
+    model = test_model(state, hyperparameters, test_data, args.kernel)
     save_model(os.path.join(out, MODEL), model)
     print(f"\npurenet: test accuracy {model.hyperparameters['test']['accuracy']:.4f}; "
           f"model saved to {out}/{MODEL}")
     if args.report:
         from .report import write_report
-        write_report(model, test_data, os.path.join(out, REPORT), MODEL)
+        write_report(model, test_data, os.path.join(out, REPORT), MODEL, kernel=args.kernel)
     return 0
 
 
-def test_model(state, hyperparameters: Dict[str, Any], test_data: Dataset) -> Model:
+def test_model(state, hyperparameters: Dict[str, Any], test_data: Dataset,
+               kernel: str = "auto") -> Model:
     """The trained model with its test-set results, printed as they are found.
 
     One pass over the test set gives the metrics printed now and the
@@ -144,7 +150,7 @@ def test_model(state, hyperparameters: Dict[str, Any], test_data: Dataset) -> Mo
     """
     params = state.params
     started = time.perf_counter()
-    predicted, p_predicted = speed.predict_with_confidence(params, test_data.images)
+    predicted, p_predicted = speed.predict_with_confidence(params, test_data.images, kernel)
     report = metrics.classification_report(test_data.labels, predicted, params.sizes[2])
     test = {"accuracy": report.accuracy, "macro_f1": report.macro.f1,
             "seconds": time.perf_counter() - started}
@@ -153,7 +159,8 @@ def test_model(state, hyperparameters: Dict[str, Any], test_data: Dataset) -> Mo
     return Model(params=params,
                  hyperparameters={**hyperparameters, "test": test,
                                   "train_seconds": sum(e["seconds"] for e in state.history),
-                                  "python": sys.version.split()[0]},
+                                  "python": sys.version.split()[0],
+                                  "kernel": speed.kernel_name(kernel)},
                  history=state.history,
                  test_predictions=stored_predictions(params, test_data.images, test_data.labels,
                                                      predicted, p_predicted))

@@ -31,11 +31,13 @@ momentum_step_); an *engine* (serial.py, parallel.py) is train.py's
 Engine, running a kernel in one process or several.
 
     engine(workers, kernel)   an engine factory for train.fit
+    usable_cores()            the default number of workers: every core this process may use
     predict_labels, predict_probabilities, predict_with_confidence
                               the forward pass of many images, by a kernel
 """
 
 import functools
+import os
 import platform
 from types import ModuleType
 from typing import List, Sequence, Tuple
@@ -58,13 +60,24 @@ def auto_kernel() -> str:
     return "loops" if platform.python_implementation() == "PyPy" else "sumprod"
 
 
+def kernel_name(name: str = "auto") -> str:
+    """The kernel `name` stands for: itself, or for "auto" the fastest on the running Python."""
+    return auto_kernel() if name == "auto" else name
+
+
 def kernel_named(name: str = "auto") -> ModuleType:
     """The kernel called `name`; "auto" picks the fastest for the running Python."""
-    if name == "auto":
-        name = auto_kernel()
+    name = kernel_name(name)
     if name not in KERNELS:
         raise ValueError(f"unknown kernel {name!r}; choose one of {', '.join(KERNEL_CHOICES)}")
     return KERNELS[name]
+
+
+def usable_cores() -> int:
+    """How many CPU cores this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):         # CPython on Linux: taskset, cgroups' cpusets
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1                   # elsewhere, PyPy included: the machine's cores
 
 
 def engine(workers: int = 1, kernel: str = "auto") -> EngineFactory:
@@ -108,5 +121,5 @@ def predict_with_confidence(params: Params, images: Sequence[bytes], kernel: str
 
 
 __all__ = ["KERNELS", "KERNEL_CHOICES", "ParallelEngine", "SerialEngine", "WorkerFailed",
-           "auto_kernel", "engine", "kernel_named", "logits", "predict_labels", "predict_probabilities",
+           "auto_kernel", "engine", "kernel_name", "usable_cores", "kernel_named", "logits", "predict_labels", "predict_probabilities",
            "predict_with_confidence"]
