@@ -32,7 +32,8 @@ def help_default(preexec_fn=None) -> int:
     return int(match.group(1))
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs os.sched_getaffinity (CPython on Linux; PyPy 3.9 has none)")
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"),
+                    reason="needs os.sched_getaffinity (CPython on Linux; PyPy 3.9 has none)")
 def test_usable_cores_is_the_affinity_of_this_process():
     assert speed.usable_cores() == len(os.sched_getaffinity(0))
 
@@ -49,7 +50,8 @@ def test_the_help_states_the_default():
     assert help_default() == speed.usable_cores()
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs os.sched_setaffinity (CPython on Linux; PyPy 3.9 has none)")
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"),
+                    reason="needs os.sched_setaffinity (CPython on Linux; PyPy 3.9 has none)")
 def test_a_process_allowed_one_core_defaults_to_one_worker():
     first = min(os.sched_getaffinity(0))
     assert help_default(preexec_fn=lambda: os.sched_setaffinity(0, {first})) == 1
