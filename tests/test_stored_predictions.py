@@ -167,9 +167,9 @@ def test_train_with_report_classifies_the_test_set_once(tiny_data, tmp_path, mon
     pytest.importorskip("openpyxl")
     passes = []
 
-    def counted(params, images):
+    def counted(params, images, kernel="auto"):
         passes.append(len(images))
-        return predict_with_confidence(params, images)
+        return predict_with_confidence(params, images, kernel)
 
     monkeypatch.setattr(speed, "predict_with_confidence", counted)
     monkeypatch.setattr(report_command, "predict_with_confidence", counted)

@@ -73,8 +73,8 @@ def unpack_rows(data, width: int) -> List[Vector]:
     """The inverse of pack_rows for rows of `width` numbers; the same floats, bit for bit."""
     numbers = array("d")
     numbers.frombytes(data)
-    v = numbers.tolist()
-    return [v[k:k + width] for k in range(0, len(v), width)] if width else []
+    # a list per row straight from the array: one copy, not a whole list then slices of it
+    return [numbers[k:k + width].tolist() for k in range(0, len(numbers), width)] if width else []
 
 
 def pack_columns(columns: Dict[int, Vector], n_hidden: int) -> bytes:
