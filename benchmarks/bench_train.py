@@ -491,7 +491,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"per step, whatever the batch size: {kernel}.momentum_step_ {ms:.1f} ms "
               f"(= {ms / 64:.3f} ms/sample at B = 64, {ms / 128:.3f} at B = 128)")
     print(f"load average after: {report['load_after']}")
-    if not any(r["key"] == "numpy" for r in report["rows"]):
+    numpy = next((r for r in report["rows"] if r["key"] == "numpy"), None)
+    if numpy:
+        print(f"NumPy row measured by {numpy['measured_by']}, NumPy {numpy['numpy_version']}")
+    else:
         print("NumPy: not importable by this Python nor by --numpy-python (or --no-numpy): "
               "no ratios")
     for line in report["targets"]:

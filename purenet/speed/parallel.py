@@ -41,8 +41,9 @@ Stopping.  Ctrl-C sends SIGINT to every process of the terminal's
 process group (closing the terminal sends SIGHUP); workers ignore these
 and SIGTERM, so that the main process alone decides: it stops them
 (``close``) and the run ends.  The signals are blocked while a worker
-starts, so that none reaches it before it has begun to ignore them.  An exception in a
-worker comes back as one line and the main process raises WorkerFailed
+starts, so that none reaches it before it has begun to ignore them, and
+until the main process has recorded it, so that ``close`` stops it too.
+An exception in a worker comes back as one line and the main process raises WorkerFailed
 after stopping the others.  A worker whose main process has vanished
 sees its pipe close and exits, so none is left behind.
 """
@@ -215,10 +216,13 @@ class ParallelEngine:
                 target=worker_main, name=f"purenet-worker-{number}", daemon=True,
                 args=(theirs, inherited, number, self.n_processes, self.kernel.__name__,
                       self.net, self.velocity, self.images, self.labels))
+            # Recorded before the signals are let through: a Ctrl-C waiting to be
+            # delivered must find the new worker in self.workers, or close() would
+            # not stop it and exit would wait for it forever (it ignores SIGTERM).
             with stop_signals_blocked():
                 process.start()
-            theirs.close()          # only the worker holds its end now
-            self.workers.append(Worker(number, process, Channel(ours)))
+                theirs.close()          # only the worker holds its end now
+                self.workers.append(Worker(number, process, Channel(ours)))
 
     def step(self, batch: Sequence[int], lr: float, mu: float) -> Tuple[float, int]:
         """One mini-batch: stage 1, exchange, stage 2, update."""
