@@ -21,18 +21,17 @@ Why plain loops.  On PyPy these loops are the fastest code there is: its
 JIT (just-in-time compiler) watches a loop run, then compiles it to
 machine code in which a list of floats is an array of doubles and
 ``s += w[i] * x`` is one multiply-add with no Python object made.  One
-step of 784-512-10 takes about 0.4-0.55 ms per example that way, some
-twenty times faster than the same loops on CPython.  CPython interprets
+step of 784-512-10 takes about 0.35-0.45 ms per example that way, some
+25 times faster than the same loops on CPython.  CPython interprets
 every turn of a loop instead, tens of nanoseconds each, which is why
 sumprod.py hands its inner products to C builtins there; on PyPy those
 builtins are slower than the loops (the JIT cannot see inside them).
 So ``speed.kernel_named("auto")`` picks this kernel on PyPy and sumprod
 on CPython.  (Measured: benchmarks/README.md.)
 
-Two habits keep the JIT's arrays of doubles: every number stored in a
-list is a float (a single int, say ``0`` instead of ``0.0``, turns the
-whole list into a list of objects), and lists are updated in place rather
-than rebuilt.
+Two habits help the JIT: every list holds floats only (``0.0``, not
+``0``), which PyPy stores as a plain array of doubles, and the weights and
+velocities are updated in place, so a step allocates no new rows.
 
 The five functions are sumprod.py's; each is tested equal to network.py's
 short form and train.momentum_step_ (tests/test_speed.py).
