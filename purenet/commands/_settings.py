@@ -10,6 +10,9 @@ setting None when it is not), never a comparison with its default:
                                schedule is then that of an N-epoch run
     --workers, --data-dir,     applied: they change how fast the run goes, or where it
     --no-verify, --report      reads the data from, not what it computes
+    --kernel                   applied: the kernels compute the same numbers to rounding
+                               (a run resumed with another kernel than it started with
+                               differs from an uninterrupted one in the last bits)
     --lr, --momentum,          accepted when equal to the checkpoint's value, refused
     --batch-size, --schedule,  otherwise, naming the flag and the checkpoint's value
     --hidden, --seed,
