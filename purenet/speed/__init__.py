@@ -121,5 +121,5 @@ def predict_with_confidence(params: Params, images: Sequence[bytes], kernel: str
 
 
 __all__ = ["KERNELS", "KERNEL_CHOICES", "ParallelEngine", "SerialEngine", "WorkerFailed",
-           "auto_kernel", "engine", "kernel_name", "usable_cores", "kernel_named", "logits", "predict_labels", "predict_probabilities",
-           "predict_with_confidence"]
+           "auto_kernel", "engine", "kernel_name", "kernel_named", "logits", "predict_labels",
+           "predict_probabilities", "predict_with_confidence", "usable_cores"]
