@@ -192,7 +192,10 @@ COSTS: Dict[str, Callable[[Cost], float]] = {
 
 def fit_all(hidden_rows: Sequence[Cost], input_rows: Sequence[Cost],
             fit_rows: int = FIT_ROWS) -> Dict[str, Growth]:
-    """Each kind of cost measured in every row, fitted on the largest `fit_rows` sizes of each ladder."""
+    """Each kind of cost measured in every row, fitted on the largest `fit_rows` sizes of each ladder.
+
+    (Memory is not measured on PyPy: only the times are fitted there.)
+    """
     hidden_fit = sorted(hidden_rows, key=lambda r: r.sizes[1])[-fit_rows:]
     input_fit = sorted(input_rows, key=lambda r: r.sizes[0])[-fit_rows:]
     return {name: fit_growth(hidden_fit, input_fit, cost) for name, cost in COSTS.items()

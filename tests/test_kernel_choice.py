@@ -1,4 +1,4 @@
-"""--kernel: every command that runs the network runs it through the kernel named, and only that one.
+"""--kernel: every command that runs the network runs it by the kernel named, and only that one.
 
 Each kernel of speed.KERNELS is replaced by a spy that records which of
 its functions were called and then does the real work, and each command
@@ -68,7 +68,8 @@ def run(*argv: str) -> None:
 def test_train_validates_and_tests_with_the_kernel_it_trains_with(tiny_data, tmp_path, calls,
                                                                   kernel):
     run("train", "--hidden", "8", "--limit", "128", "--val-size", "64", "--batch-size", "64",
-        "--epochs", "1", "--workers", "1", "--kernel", kernel, "--data-dir", str(tiny_data), "--no-verify",
+        "--epochs", "1", "--workers", "1", "--kernel", kernel,
+        "--data-dir", str(tiny_data), "--no-verify",
         "--out", str(tmp_path / "run"))
     used = calls[kernel]
     assert used.count("examples_backprop") == 2          # 128 images, 2 batches of 64
@@ -87,7 +88,8 @@ def test_evaluate_uses_the_kernel_named(tiny_data, model, calls, kernel, capsys)
 
 @pytest.mark.parametrize("kernel", sorted(speed.KERNELS))
 def test_show_uses_the_kernel_named(tiny_data, model, calls, kernel, capsys):
-    run("show", "3", "--model", str(model), "--data-dir", str(tiny_data), "--no-verify", "--kernel", kernel)
+    run("show", "3", "--model", str(model), "--data-dir", str(tiny_data), "--no-verify",
+        "--kernel", kernel)
     assert calls[kernel] == ["logits"] and calls[OTHER[kernel]] == []
     assert "p = softmax(z2)" in capsys.readouterr().out
 
@@ -100,7 +102,8 @@ def test_report_classifies_with_the_kernel_named(tiny_data, model, tmp_path, cal
     saved = json.loads(model.read_text())
     del saved["test_predictions"]
     older.write_text(json.dumps(saved))
-    run("report", str(older), "--data-dir", str(tiny_data), "--no-verify", "--out", str(tmp_path / "r.xlsx"),
+    run("report", str(older), "--data-dir", str(tiny_data), "--no-verify",
+        "--out", str(tmp_path / "r.xlsx"),
         "--kernel", kernel)
     assert calls[kernel] == ["logits"] * 100 and calls[OTHER[kernel]] == []
 
