@@ -192,6 +192,14 @@ def test_the_relu_passes_no_gradient_where_z1_is_exactly_0(name):
 
 
 @pytest.mark.parametrize("name", KERNELS)
+def test_examples_backprop_refuses_images_and_labels_of_other_lengths(name):
+    # zip would otherwise drop the images without a label, and train on silently
+    net = FastNet.from_params(trained_params((5, 3, 2), seed=6))
+    with pytest.raises(ValueError, match="3 images for 2 labels"):
+        speed.KERNELS[name].examples_backprop(net, [bytes(5)] * 3, [0, 1])
+
+
+@pytest.mark.parametrize("name", KERNELS)
 def test_predictions_equal_network_predict(digits, name):
     images, _ = digits
     params = trained_params((784, 6, 10), seed=2)

@@ -68,6 +68,8 @@ def logits(net: FastNet, image: bytes) -> Vector:
 
 def examples_backprop(net: FastNet, images: Sequence[bytes], labels: Sequence[int]) -> Backprop:
     """Stage 1: forward and short-form backward of each example, up to dz1."""
+    if len(images) != len(labels):
+        raise ValueError(f"examples_backprop: {len(images)} images for {len(labels)} labels")
     n_hidden, n_out = len(net.b1), len(net.b2)
     H: List[Vector] = []
     dZ2: List[Vector] = []
