@@ -309,7 +309,9 @@ def test_the_committed_workbook_is_regenerated_byte_for_byte_from_its_own_number
                                  hyperparameters={"test": {"accuracy": accuracy / 100}}))
     done = purenet("export-xlsx", "--model", str(model), "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "draw_a_digit.xlsx").read_bytes() == COMMITTED.read_bytes()
+    # on PyPy byte for byte but for the order of the merged ranges (xlsx_recalc.merges_sorted)
+    assert xlsx_recalc.same_workbook((tmp_path / "draw_a_digit.xlsx").read_bytes(),
+                                     COMMITTED.read_bytes())
 
 
 @pytest.mark.skipif(SKIP_RECALC, reason="PURENET_SKIP_COMMITTED_RECALC=1: LibreOffice's "
