@@ -29,10 +29,8 @@ Err:502, empty) is a failure.
 """
 
 import html
-import io
 import math
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -221,30 +219,6 @@ def compare(expected: Dict[Cell, object], actual: Dict[Cell, object]) -> List[st
 def below_floor(expected: Dict[Cell, object]) -> int:
     """How many cells are compared by the absolute floor rather than relatively."""
     return sum(1 for v in expected.values() if is_number(v) and abs(v) * REL_TOL < ABS_FLOOR)
-
-
-MERGE_CELLS = re.compile(rb'(<mergeCells count="\d+">)(.*?)(</mergeCells>)', re.S)
-
-
-def merges_sorted(xml: bytes) -> bytes:
-    """A sheet's XML with its <mergeCell> elements in sorted order.
-
-    openpyxl writes a sheet's merged ranges in the order a set iterates
-    them: CPython's hash order (the order of the committed workbooks) and,
-    on PyPy, whose sets keep insertion order, another one.  Nothing else in
-    purenet's workbooks depends on the Python (measured on PyPy 7.3.11).
-    """
-    return MERGE_CELLS.sub(lambda m: m.group(1) + b"".join(sorted(
-        re.findall(rb"<mergeCell [^>]*/>", m.group(2)))) + m.group(3), xml)
-
-
-def same_workbook(new: bytes, old: bytes) -> bool:
-    """The two .xlsx files are the same bytes; on PyPy, the same files but for the merge order."""
-    if platform.python_implementation() == "CPython":
-        return new == old
-    with zipfile.ZipFile(io.BytesIO(new)) as a, zipfile.ZipFile(io.BytesIO(old)) as b:
-        return a.namelist() == b.namelist() and all(
-            merges_sorted(a.read(name)) == merges_sorted(b.read(name)) for name in b.namelist())
 
 
 def main(argv: List[str]) -> int:

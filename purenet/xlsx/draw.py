@@ -44,7 +44,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..matrix import argmax, transpose
+from ..matrix import transpose
 from ..model_io import Model
 from ..network import (Backward, Params, Trace, backward_one, forward_one, one_hot, relu_step,
                        softmax_parts, to_vector)

@@ -6,11 +6,12 @@ View, ``openpyxl.load_workbook(data_only=True)``) shows an empty cell.  So
 ``reproducible_zip`` writes each formula's Python value into the sheet XML
 as its cached result (a number, or text such as PASS with ``t="str"``).
 
-The same bytes on every run and every Python 3.9-3.13: openpyxl stamps
-docProps/core.xml with "now" and the zip entries with the time of saving,
-so the dates are pinned to ``FIXED_TIME``, and the zip is written again
-with every entry dated ``ZIP_TIME``, compressed at ``ZIP_LEVEL``, with Unix
-permissions.  That holds for the pinned openpyxl with its standard-library
+The same bytes on every run and every Python (CPython 3.9-3.13, PyPy):
+openpyxl stamps docProps/core.xml with "now" and the zip entries with the
+time of saving, so the dates are pinned to ``FIXED_TIME``, the merged
+ranges of each sheet put in sorted order (``sort_merges``), and the zip is
+written again with every entry dated ``ZIP_TIME``, compressed at
+``ZIP_LEVEL``, with Unix permissions.  That holds for the pinned openpyxl with its standard-library
 XML writer (the package's ``__init__`` turns lxml's off).
 
 openpyxl writes a number cell with 16 significant digits ("%.16g"), and
@@ -39,6 +40,7 @@ Cached = Union[float, str]
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)>(<f>[^<]*</f>)<v />')
 # and a number cell as  <c r="B7" s="3" t="n"><v>0.1</v></c>
 _NUMBER_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><v>([^<]*)</v></c>')
+_MERGE_CELLS = re.compile(rb'(<mergeCells count="[0-9]+">)(.*?)(</mergeCells>)', re.S)
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified) [^>]*>)[^<]*(</dcterms:\2>)")
 
 
@@ -109,6 +111,18 @@ def exact_values(sheet_xml: bytes, values: Dict[str, float]) -> bytes:
     return out
 
 
+def sort_merges(sheet_xml: bytes) -> bytes:
+    """The sheet with its <mergeCell> elements in sorted order.
+
+    openpyxl writes a sheet's merged ranges in the order a set iterates
+    them, which is not the same on every Python (CPython's hash order;
+    PyPy's sets keep insertion order), and nothing else in a purenet
+    workbook depends on the Python.
+    """
+    return _MERGE_CELLS.sub(lambda m: m.group(1) + b"".join(sorted(
+        re.findall(rb"<mergeCell [^>]*/>", m.group(2)))) + m.group(3), sheet_xml)
+
+
 def pin_core_dates(core_xml: bytes) -> bytes:
     """Set dcterms:created and dcterms:modified (openpyxl writes 'now') to FIXED_TIME."""
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
@@ -130,7 +144,7 @@ def reproducible_zip(xlsx: bytes, cached: Dict[str, Dict[str, Cached]],
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename in cached:
-                data = inject_cached_values(data, cached[info.filename])
+                data = sort_merges(inject_cached_values(data, cached[info.filename]))
             if exact.get(info.filename):
                 data = exact_values(data, exact[info.filename])
             elif info.filename == "docProps/core.xml":
