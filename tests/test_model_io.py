@@ -2,6 +2,7 @@
 and every kind of bad file is refused with a one-line ModelError naming it."""
 
 import copy
+import hashlib
 import json
 import math
 import os
@@ -517,7 +518,10 @@ def test_params_digest_tells_minus_zero_from_zero_and_shapes_apart():
 def test_data_digest_changes_with_one_pixel_or_one_label():
     digest = predictions.data_sha256(IMAGES, LABELS)
     assert predictions.data_sha256(list(IMAGES), list(LABELS)) == digest
-    assert len(digest) == 64 and int(digest, 16) >= 0
+    # "count bytes\n", the pixels in order, then each label as a byte
+    pixels = b"".join(IMAGES)
+    assert digest == hashlib.sha256(f"{len(IMAGES)} {len(pixels)}\n".encode() + pixels
+                                    + bytes(LABELS)).hexdigest()
     one_pixel = [IMAGES[0], bytes([9, 0, 201, 7]), IMAGES[2]]
     assert predictions.data_sha256(one_pixel, LABELS) != digest
     assert predictions.data_sha256(IMAGES, [1, 0, 2]) != digest

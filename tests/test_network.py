@@ -230,8 +230,13 @@ def test_the_relu_passes_no_gradient_where_z1_is_exactly_0():
     assert b.dz1 == [0.0, 0.0]
 
 
-def test_predict_equals_the_forward_p():
-    assert predict(hand_params(), X_HAND) == forward_one(hand_params(), X_HAND, Y_HAND).p
+def test_predict_is_the_hand_worked_p_without_a_target():
+    assert predict(hand_params(), X_HAND) == pytest.approx([a, 1.0 - a], abs=1e-15)
+    # z1 = [1, 1] with b1 = [0, -2]: both units active, z2 = [3.5, -0.5], p_0 = 1 / (1 + e^-4)
+    params = hand_params()
+    params.b1 = [0.0, -2.0]
+    p0 = 1.0 / (1.0 + math.exp(-4.0))
+    assert predict(params, X_HAND) == pytest.approx([p0, 1.0 - p0], abs=1e-15)
 
 
 def test_batch_loss_and_gradient_are_the_means_of_the_examples():
