@@ -51,10 +51,6 @@ def train(data: Path, out: Path, *flags: str) -> str:
     return weights_text(out / MODEL)
 
 
-def workers_flag_exists() -> bool:
-    return "--workers" in purenet("train", "--help").stdout
-
-
 @pytest.fixture(scope="module")
 def reference(tiny_data, tmp_path_factory) -> str:
     """The weights of a run with seed 0 that nobody interrupted."""
@@ -97,9 +93,6 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tiny_data, 
     assert weights_text(out / MODEL) == reference
 
 
-@pytest.mark.skipif(not workers_flag_exists(),
-                    reason="`purenet train --help` shows no --workers flag yet (the parallel trainer "
-                           "promises the same weights for any number of workers)")
 @pytest.mark.parametrize("workers", ["1", "2", "3"])
 def test_any_number_of_workers_gives_the_serial_weights(tiny_data, reference, tmp_path, workers):
     assert train(tiny_data, tmp_path / "out", "--seed", "0", "--workers", workers) == reference

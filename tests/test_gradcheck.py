@@ -78,8 +78,9 @@ def test_relative_error_of_known_values():
 
 
 def test_relative_error_refuses_different_sizes():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as caught:
         gradcheck.relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
+    assert str(caught.value) == "relative_error: 2 and 3 entries"
 
 
 def _backward_without_relu_mask(params, t) -> Grads:
@@ -126,6 +127,16 @@ def test_kink_free_batch_keeps_every_z1_away_from_zero(seed):
         assert min(abs(v) for v in t.z1) >= margin
 
 
+def test_a_draw_exactly_at_the_margin_is_kept():
+    # |z1_i| >= margin, not >: with the margin set to the first draw's smallest
+    # |z1_i|, that draw is the first example.
+    params = he_init((4, 8, 3), 0)
+    first = gradcheck.kink_free_batch(params, 1, random.Random(5), margin=0.0)
+    z1 = forward(params, *first)[0].z1
+    again = gradcheck.kink_free_batch(params, 1, random.Random(5), margin=min(map(abs, z1)))
+    assert again == first
+
+
 def test_plain_draws_would_have_come_near_the_kink():
     # Why the test above can fail: without the filter, inputs drawn the same
     # way give some |z1_i| below 0.3.
@@ -151,3 +162,47 @@ def test_check_refuses_a_big_net_before_building_it(peak_bytes):
             gradcheck.check((784, 512, 10))
 
     assert peak_bytes(refused) < 1_000_000
+
+
+# --- check(): what it draws, compares and reports -----------------------------------------
+
+def test_check_compares_the_three_methods_on_the_documented_draw():
+    # He weights of `seed`, then from random.Random(seed + 1): biases b1 and b2 in
+    # [-0.1, 0.1], then a kink-free batch; eps is the central differences' step.
+    sizes, batch, seed, eps = (3, 4, 2), 3, 5, 1e-4
+    params = he_init(sizes, seed)
+    rng = random.Random(seed + 1)
+    params.b1 = [rng.uniform(-0.1, 0.1) for _ in params.b1]
+    params.b2 = [rng.uniform(-0.1, 0.1) for _ in params.b2]
+    X, Y = gradcheck.kink_free_batch(params, batch, rng)
+    traces = forward(params, X, Y)
+    short, long_ = backward(params, traces), gradcheck.long_form(params, traces)
+    numeric = gradcheck.numerical_grads(params, X, Y, eps)
+    pairs = {"long_vs_short": (long_, short), "long_vs_numeric": (long_, numeric),
+             "short_vs_numeric": (short, numeric)}
+    errors = {key: gradcheck.max_relative_error(a, b) for key, (a, b) in pairs.items()}
+
+    result = gradcheck.check(sizes, batch, seed, eps=eps)
+    assert (result.sizes, result.batch, result.seed) == (sizes, batch, seed)
+    assert (result.long_vs_short, result.long_vs_numeric, result.short_vs_numeric) == \
+        tuple(errors[key][0] for key in pairs)
+    assert result.per_parameter == {name: {key: errors[key][1][name] for key in pairs}
+                                    for name in ("W1", "b1", "W2", "b2")}
+    assert result.worst() == max(errors[key][0] for key in pairs) == result.long_vs_numeric
+    # the step matters: the default eps gives other differences
+    assert gradcheck.check(sizes, batch, seed).long_vs_numeric != result.long_vs_numeric
+
+
+def test_check_defaults_to_a_4_3_3_net_a_batch_of_2_and_seed_0():
+    assert gradcheck.check() == gradcheck.check((4, 3, 3), 2, 0)
+    assert (gradcheck.check().batch, gradcheck.check().seed) == (2, 0)
+
+
+def test_check_gives_its_budget_to_the_early_check_and_to_the_long_form(monkeypatch):
+    budgets = []
+    real_long_form = gradcheck.long_form
+    monkeypatch.setattr(gradcheck, "check_budget", lambda sizes, m: budgets.append(("check", m)))
+    monkeypatch.setattr(gradcheck, "long_form", lambda params, traces, m: (
+        budgets.append(("long form", m)), real_long_form(params, traces, m))[1])
+    gradcheck.check((4, 3, 3), max_entries=1234)
+    assert budgets == [("check", 1234), ("long form", 1234)]

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from purenet import gradcheck
+from purenet import gradcheck, jacobian
 from purenet.jacobian import BudgetError
 from purenet.jacobian import (check_budget, dh_dz1, dL_dp, dp_dz2, dz_dW,
                               jacobian_shapes, long_form, long_form_one,
@@ -105,8 +105,10 @@ def test_dL_dp_is_minus_y_over_p():
 
 
 def test_dL_dp_refuses_a_true_class_with_p_zero():
-    with pytest.raises(ValueError, match="underflowed"):
+    with pytest.raises(ValueError) as caught:
         dL_dp([1.0, 0.0], [0.0, 1.0])
+    assert str(caught.value) == ("dL/dp = -y/p is undefined: p of the true class underflowed "
+                                 "to 0 (the short form has no such problem)")
 
 
 def test_dz_dW_places_x_in_the_block_of_its_row():
@@ -179,6 +181,26 @@ def test_the_budget_is_a_limit_not_a_guess():
     check_budget((4, 3, 3), max_entries=total)  # exactly at the budget: allowed
     with pytest.raises(BudgetError, match="159 entries"):
         check_budget((4, 3, 3), max_entries=total - 1)
+
+
+def test_the_refusal_names_the_jacobian_with_the_most_entries():
+    # 2-10-3: dz1/dW1 is 10 x 20 = 200 entries; dz2/dW2 is 3 x 30 = 90, with more columns
+    with pytest.raises(BudgetError) as caught:
+        check_budget((2, 10, 3), max_entries=600)
+    assert str(caught.value) == (
+        "long form refused for 2-10-3: its Jacobians hold 667 entries (at least 5,336 bytes "
+        "at 8 bytes each), over the budget of 600; dz1/dW1 alone has 10 x 20 = 200 entries "
+        "(biases separate, not folded in); raise --max-entries to try anyway")
+
+
+def test_the_long_form_checks_the_budget_it_was_given(monkeypatch):
+    budgets = []
+    monkeypatch.setattr(jacobian, "check_budget", lambda sizes, m: budgets.append((sizes, m)))
+    params = he_init((4, 3, 3), 0)
+    traces = forward(params, [[0.1, 0.2, 0.3, 0.4]] * 2, [one_hot(1, 3)] * 2)
+    long_form(params, traces, max_entries=777)
+    long_form_one(params, traces[0], max_entries=888)
+    assert budgets == [((4, 3, 3), 777)] * 3 + [((4, 3, 3), 888)]
 
 
 def test_a_budget_error_is_one_the_command_line_reports_in_one_line():

@@ -31,7 +31,7 @@ import json
 
 import pytest
 
-from purenet.metrics import (ClassMetrics, classification_report, confusion_matrix,
+from purenet.metrics import (ClassMetrics, accuracy, classification_report, confusion_matrix,
                              f1_score, format_confusion, format_report, most_confident_errors)
 
 Y_TRUE = [0, 0, 0, 1, 1, 2, 2, 2]
@@ -121,17 +121,28 @@ def test_f1_is_the_harmonic_mean_and_zero_when_both_are_zero():
 
 @pytest.mark.parametrize("y_true, y_pred, message", [
     ([0, 1], [0], "2 true classes but 1 predictions"),
-    ([0, 3], [0, 1], "outside 0..2"),
-    ([0, -1], [0, 1], "outside 0..2"),
+    ([0, 3], [0, 1], "class pair (3, 1) is outside 0..2"),
+    ([0, -1], [0, 1], "class pair (-1, 1) is outside 0..2"),
+    ([0, 1], [0, 3], "class pair (1, 3) is outside 0..2"),
 ])
 def test_bad_input_is_refused(y_true, y_pred, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as caught:
         confusion_matrix(y_true, y_pred, 3)
+    assert str(caught.value) == message
 
 
 def test_no_examples_is_refused():
-    with pytest.raises(ValueError, match="no examples"):
+    with pytest.raises(ValueError) as caught:
         classification_report([], [], 3)
+    assert str(caught.value) == "cannot report on no examples"
+    with pytest.raises(ValueError) as caught:
+        accuracy([[0, 0], [0, 0]])
+    assert str(caught.value) == "accuracy of no examples is undefined"
+
+
+def test_one_example_is_a_report():
+    assert classification_report([2], [2], 3).accuracy == 1.0
+    assert accuracy([[0, 1], [0, 0]]) == 0.0
 
 
 def test_to_dict_is_json_and_holds_every_figure(report):
@@ -153,6 +164,7 @@ def test_format_report_is_an_aligned_table_then_the_confusion_matrix(report):
     assert lines[0].split() == ["class", "precision", "recall", "f1", "support"]
     assert lines[1].split() == ["0", "0.5000", "0.6667", "0.5714", "3"]
     assert lines[3].split() == ["2", "0.0000", "0.0000", "0.0000", "3"]
+    assert lines[4] == ""                              # a blank line before the summary rows
     assert lines[5].split() == ["accuracy", "0.3750", "8"]
     assert lines[6].split() == ["macro", "avg", "0.2500", "0.3889", "0.3016", "8"]
     assert lines[7].split() == ["weighted", "avg", "0.2500", "0.3750", "0.2976", "8"]
@@ -163,6 +175,7 @@ def test_format_report_is_an_aligned_table_then_the_confusion_matrix(report):
 
 def test_format_confusion_right_aligns_counts_of_any_width():
     text = format_confusion([[1000, 2], [3, 4]])
+    assert text.splitlines()[0] == "confusion matrix (rows: true class, columns: predicted class)"
     assert text.splitlines()[1:] == ["true\\pred    0    1",
                                      "0         1000    2",
                                      "1            3    4"]

@@ -10,11 +10,15 @@ from collections import Counter
 
 import pytest
 
-from purenet.mnist import (BUNDLED_DIR, FILES, IMAGES_MAGIC, LABELS_MAGIC, MAX_EXTRA, MAX_IDX_BYTES,
-                           DataError, Dataset, load_mnist, read_images, train_val_split)
+from purenet import mnist
+from purenet.mnist import (BUNDLED_DIR, FILES, IMAGES_HEADER, IMAGES_MAGIC, LABELS_MAGIC, MAX_EXTRA,
+                           MAX_IDX_BYTES, DataError, Dataset, check_image_size, expected_sha256,
+                           load_mnist, parse_images, parse_labels, read_checksums, read_idx,
+                           read_images, read_labels, train_val_split)
 from purenet.network import to_vector
 
 TRAIN_IMAGES, TRAIN_LABELS = FILES["train"]
+TEST_IMAGES, TEST_LABELS = FILES["test"]
 
 # three 2x3 images and their labels: small enough to check byte by byte
 ROWS, COLS = 2, 3
@@ -111,7 +115,8 @@ def test_extra_bytes_are_an_error(tmp_path):
 
 def test_truncated_label_file(tmp_path):
     write_split(tmp_path, labels_raw=idx_labels(LABELS)[:10])  # 8 + 3 = 11 bytes
-    assert load_error(tmp_path).startswith(f"{TRAIN_LABELS}: truncated at byte 10 of 11")
+    assert load_error(tmp_path) == (f"{TRAIN_LABELS}: truncated at byte 10 of 11 "
+                                    "(the header promises 3 labels)")
 
 
 def test_truncated_header(tmp_path):
@@ -144,6 +149,35 @@ def test_count_mismatch_between_images_and_labels(tmp_path):
 def test_label_above_9_is_named_with_its_index(tmp_path):
     write_split(tmp_path, labels_raw=idx_labels([3, 12, 9]))
     assert load_error(tmp_path) == f"{TRAIN_LABELS}: label 12 at index 1 is not a digit 0..9"
+    write_split(tmp_path, labels_raw=idx_labels([3, 9, 10]))      # 10 is the first non-digit
+    assert load_error(tmp_path) == f"{TRAIN_LABELS}: label 10 at index 2 is not a digit 0..9"
+
+
+def test_a_label_file_of_no_labels_is_refused(tmp_path):
+    write_split(tmp_path, labels_raw=idx_labels([]))
+    assert load_error(tmp_path) == f"{TRAIN_LABELS}: the header says 0 labels"
+
+
+def test_one_image_of_one_pixel_with_one_label_is_a_data_set(tmp_path):
+    write_split(tmp_path, images_raw=idx_images([bytes([7])], rows=1, cols=1),
+                labels_raw=idx_labels([4]))
+    data = load_mnist("train", data_dir=str(tmp_path), verify=False)
+    assert (data.images, data.labels, data.rows, data.cols) == ([bytes([7])], [4], 1, 1)
+
+
+def test_parse_checks_the_magic_and_the_header_of_the_bytes_it_is_given():
+    # (read_idx checks them while reading; parse_* also take bytes from elsewhere)
+    assert parse_images("a", idx_images(PIXELS)) == (PIXELS, ROWS, COLS)
+    for parse, raw, message in (
+            (parse_images, idx_labels(LABELS), "a: magic 0x00000801, expected 0x00000803 "
+                                               "(an IDX image file)"),
+            (parse_images, idx_images(PIXELS)[:9], "a: truncated at byte 9 of its 16-byte header"),
+            (parse_labels, idx_images(PIXELS), "a: magic 0x00000803, expected 0x00000801 "
+                                               "(an IDX label file)"),
+            (parse_labels, idx_labels(LABELS)[:6], "a: truncated at byte 6 of its 8-byte header")):
+        with pytest.raises(DataError) as info:
+            parse("a", raw)
+        assert str(info.value) == message
 
 
 def test_truncated_gzip(tmp_path):
@@ -167,9 +201,22 @@ def test_missing_label_file(tmp_path):
 
 
 def test_empty_directory(tmp_path):
-    message = load_error(tmp_path)
-    assert message.startswith(f"{tmp_path}: the directory is empty")
-    assert TRAIN_IMAGES in message and TRAIN_LABELS in message
+    assert load_error(tmp_path) == (f"{tmp_path}: the directory is empty "
+                                    f"(expected {TRAIN_IMAGES}, {TRAIN_LABELS})")
+
+
+def test_a_file_name_without_a_directory_is_looked_for_in_the_current_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as info:
+        read_images(TRAIN_IMAGES)
+    assert str(info.value) == f"{TRAIN_IMAGES}: not found in ."
+
+
+def test_a_path_through_a_file_gives_the_systems_reason(tmp_path):
+    (tmp_path / "notes").write_text("a file, not a directory")
+    with pytest.raises(DataError) as info:
+        read_labels(str(tmp_path / "notes" / TRAIN_LABELS))
+    assert str(info.value) == f"{TRAIN_LABELS}: cannot read it (Not a directory)"
 
 
 def test_directory_that_does_not_exist(tmp_path):
@@ -177,8 +224,76 @@ def test_directory_that_does_not_exist(tmp_path):
 
 
 def test_unknown_split_is_a_usage_error():
-    with pytest.raises(ValueError, match="'validation'"):
+    with pytest.raises(ValueError) as info:
         load_mnist("validation")
+    assert str(info.value) == "unknown split 'validation': expected one of train, test"
+
+
+# --- checksums ------------------------------------------------------------------------
+
+def test_a_checksum_mismatch_names_the_file_and_both_digests_first_16_digits(tmp_path):
+    raw = idx_labels(LABELS)
+    write_gz(tmp_path / TRAIN_LABELS, raw)
+    with pytest.raises(DataError) as info:
+        read_labels(str(tmp_path / TRAIN_LABELS), sha256="ABCDEF0123456789" * 4)
+    assert str(info.value) == (
+        f"{TRAIN_LABELS}: checksum mismatch: the decompressed bytes have SHA-256 "
+        f"{hashlib.sha256(raw).hexdigest()[:16]}..., SHA256SUMS says ABCDEF0123456789... "
+        "(--no-verify skips this check)")
+    assert read_labels(str(tmp_path / TRAIN_LABELS), hashlib.sha256(raw).hexdigest().upper()) \
+        == LABELS                                       # hex digits in either case
+
+
+def test_user_files_are_verified_unless_told_not_to(tmp_path):
+    write_split(tmp_path)
+    with pytest.raises(DataError, match=f"^{TRAIN_IMAGES}: checksum mismatch"):
+        load_mnist("train", data_dir=str(tmp_path))
+
+
+def test_the_labels_are_verified_too(tmp_path):
+    # MNIST's own test images, with one label changed
+    shutil.copy(f"{BUNDLED_DIR}/{TEST_IMAGES}", tmp_path / TEST_IMAGES)
+    labels = load_mnist("test").labels
+    labels[0] = (labels[0] + 1) % 10
+    write_gz(tmp_path / TEST_LABELS, idx_labels(labels))
+    with pytest.raises(DataError, match=f"^{TEST_LABELS}: checksum mismatch"):
+        load_mnist("test", data_dir=str(tmp_path))
+    assert load_mnist("test", data_dir=str(tmp_path), verify=False).labels == labels
+
+
+def test_checksums_are_read_in_sha256sum_format(tmp_path):
+    path = tmp_path / "SHA256SUMS"
+    path.write_text("ab12  plain-name\ncd34 *binary-name\nef56 *Xray-name\n"
+                    "not a line of two fields\n", encoding="ascii")
+    assert read_checksums(str(path)) == {"plain-name": "ab12", "binary-name": "cd34",
+                                         "Xray-name": "ef56"}   # only the one "*" is stripped
+
+
+def test_checksums_that_are_not_ascii_are_refused(tmp_path):
+    path = tmp_path / "SHA256SUMS"
+    path.write_bytes("ab12  caf\u00e9\n".encode("utf-8"))
+    with pytest.raises(DataError) as info:
+        read_checksums(str(path))
+    assert str(info.value).startswith(f"{path}: cannot read the checksums ('ascii' codec can't")
+
+
+def test_the_checksum_of_a_gz_file_is_that_of_its_decompressed_name():
+    sums = {"x-idx3-ubyte": "ab12", "y.bin": "cd34"}
+    assert expected_sha256(sums, "x-idx3-ubyte.gz") == "ab12"
+    assert expected_sha256(sums, "y.bin") == "cd34"             # no .gz: the name itself
+    with pytest.raises(DataError) as info:
+        expected_sha256(sums, "z-idx1-ubyte.gz")
+    assert str(info.value) == ("z-idx1-ubyte.gz: no checksum for z-idx1-ubyte in the bundled "
+                               "SHA256SUMS")
+
+
+def test_images_of_another_size_than_the_networks_input_are_refused():
+    data = Dataset(images=[bytes(6)], labels=[0], rows=2, cols=3)
+    check_image_size(data, "test", 6)                           # fits: nothing to say
+    with pytest.raises(DataError) as info:
+        check_image_size(data, "test", 784)
+    assert str(info.value) == (f"{TEST_IMAGES}: images of 2x3 = 6 pixels, but the network "
+                               "takes 784")
 
 
 # --- to_vector ------------------------------------------------------------------
@@ -247,6 +362,13 @@ def test_validation_images_are_the_last_val_size_and_none_is_trained_on():
     assert everything[1] == list(range(7)) and not set(everything[1]) & set(everything[3])
     with pytest.raises(ValueError, match="without overlap"):
         train_val_split(data, 8, 3)
+    # one image each way is a split; none either way is not
+    assert train_val_split(data, 1, 1) == ([bytes([0])], [0], [bytes([9])], [9])
+    for n_train, val_size in ((0, 1), (1, 0)):
+        with pytest.raises(ValueError) as info:
+            train_val_split(data, n_train, val_size)
+        assert str(info.value) == (f"cannot take {n_train} training and {val_size} validation "
+                                   "images from a set of 10 without overlap")
 
 
 # --- bounded reads: the header first, then no more than it promises ----------------------
@@ -293,6 +415,19 @@ def test_a_header_that_promises_more_than_an_idx_file_may_hold_is_refused_before
     promised = 16 + 0xFFFFFFFF * 784
     assert str(info.value) == (f"{TRAIN_IMAGES}: the header promises {promised:,} bytes, more than "
                                f"the {MAX_IDX_BYTES:,} an IDX file may hold")
+
+
+def test_a_header_may_promise_exactly_the_most_an_idx_file_may_hold(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 34)         # idx_images(PIXELS) is 34 bytes
+    write_gz(tmp_path / TRAIN_IMAGES, idx_images(PIXELS))
+    assert read_images(str(tmp_path / TRAIN_IMAGES))[0] == PIXELS
+
+
+def test_reading_stops_max_extra_plus_one_bytes_past_the_promise(tmp_path):
+    path = tmp_path / TRAIN_IMAGES
+    write_gz(path, idx_images(PIXELS) + bytes(3 * MAX_EXTRA))
+    raw = read_idx(str(path), IMAGES_MAGIC, IMAGES_HEADER, "image")
+    assert len(raw) == 34 + MAX_EXTRA + 1
 
 
 def test_a_few_extra_bytes_are_counted_exactly(tmp_path):

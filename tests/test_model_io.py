@@ -2,9 +2,12 @@
 and every kind of bad file is refused with a one-line ModelError naming it."""
 
 import copy
+import hashlib
 import json
 import math
 import os
+import struct
+import tracemalloc
 
 import pytest
 
@@ -103,6 +106,31 @@ def test_the_file_is_the_documented_json_document(tmp_path):
     assert "      " + json.dumps(model.params.W1[2]) + "\n" in text
 
 
+def test_to_json_text_puts_each_list_or_object_that_holds_one_on_lines_of_its_own():
+    text = json_text.to_json_text({"a": [1.0, 2.0], "b": {"c": [[0.5], [1.5]]}, "d": []})
+    assert text == ('{\n'
+                    '  "a": [1.0, 2.0],\n'
+                    '  "b": {\n'
+                    '    "c": [\n'
+                    '      [0.5],\n'
+                    '      [1.5]\n'
+                    '    ]\n'
+                    '  },\n'
+                    '  "d": []\n'
+                    '}')
+    assert json_text.to_json_text([[1.0], {"k": [2.0]}]) == \
+        '[\n  [1.0],\n  {\n    "k": [2.0]\n  }\n]'
+
+
+def test_unfit_number_names_where_the_number_is():
+    inf = float("inf")
+    assert json_text.unfit_number([1.0, inf]) == "[1] is inf; every number in a model file must be finite"
+    assert json_text.unfit_number({"a": [[0.5], [-inf]]}) == \
+        "a[1][0] is -inf; every number in a model file must be finite"
+    assert json_text.unfit_number(inf) == " is inf; every number in a model file must be finite"
+    assert json_text.unfit_number({"a": [0.5, 2], "b": {"c": None}}) is None
+
+
 def test_to_json_text_reads_back_as_the_same_object():
     obj = {"a": [1, 2.5, None, True, "x"], "b": [[1.0], [], {}], "c": {}, "d": [],
            "e": {"f": {"g": [[0.1, -0.0]]}}, "t": (1, 2)}
@@ -144,8 +172,10 @@ def test_a_nan_or_inf_anywhere_is_refused_before_the_file_is_touched(tmp_path, b
     path, old = saved_old_file(tmp_path)
     model = small_model()
     model.training_state["velocity"]["b2"][1] = bad
-    with pytest.raises(ModelError, match="NaN or infinity"):
+    with pytest.raises(ModelError) as caught:
         save_model(path, model)
+    assert str(caught.value) == (f"{path}: not written: it contains NaN or infinity, which a "
+                                 "model file cannot hold")
     assert_untouched(tmp_path, path, old)
 
 
@@ -241,6 +271,26 @@ def test_missing_file(tmp_path):
 
 def test_a_directory_is_not_a_model(tmp_path):
     assert "cannot read" in load_error(tmp_path)
+
+
+def test_a_path_through_a_file_gives_the_systems_reason(tmp_path):
+    (tmp_path / "notes").write_text("a file, not a directory")
+    path = tmp_path / "notes" / "model.json"
+    assert load_error(path) == f"{path}: cannot read: Not a directory"
+
+
+def test_json_nested_too_deeply_is_one_line(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert load_error(path) == f"{path}: not a purenet model (JSON nested too deeply to read)"
+
+
+def test_metadata_that_is_null_or_missing_reads_as_empty(tmp_path):
+    document = valid_document()
+    document["hyperparameters"] = None
+    del document["history"]
+    loaded = load_model(write_document(tmp_path / "m.json", document))
+    assert loaded.hyperparameters == {} and loaded.history == []
 
 
 def test_not_json(tmp_path):
@@ -391,7 +441,23 @@ def test_a_model_file_larger_than_any_model_is_refused_before_it_is_parsed(tmp_p
     monkeypatch.setattr(model_io, "MAX_MODEL_BYTES", size)
     assert load_model(path).params.sizes == (4, 3, 2)             # exactly the bound: read
     monkeypatch.setattr(model_io, "MAX_MODEL_BYTES", size - 1)
-    assert f"larger than {size - 1:,} bytes" in load_error(path)
+    assert load_error(path) == (f"{path}: not a purenet model (larger than {size - 1:,} bytes, "
+                                "the size of a checkpoint of the widest network purenet trains)")
+
+
+def test_a_huge_file_is_refused_having_read_no_more_than_the_bound(tmp_path, monkeypatch):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(64 << 20)                # 64 MiB of zeros, sparse: nothing on the disk
+    monkeypatch.setattr(model_io, "MAX_MODEL_BYTES", 1000)
+    tracemalloc.start()
+    try:
+        message = load_error(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "larger than 1,000 bytes" in message
+    assert peak < 1 << 20                   # reading it all would take 64 MiB
 
 
 def test_the_size_bound_holds_the_widest_checkpoint_purenet_can_save():
@@ -517,7 +583,10 @@ def test_params_digest_tells_minus_zero_from_zero_and_shapes_apart():
 def test_data_digest_changes_with_one_pixel_or_one_label():
     digest = predictions.data_sha256(IMAGES, LABELS)
     assert predictions.data_sha256(list(IMAGES), list(LABELS)) == digest
-    assert len(digest) == 64 and int(digest, 16) >= 0
+    # "count bytes\n", the pixels in order, then each label as a byte
+    pixels = b"".join(IMAGES)
+    assert digest == hashlib.sha256(f"{len(IMAGES)} {len(pixels)}\n".encode() + pixels
+                                    + bytes(LABELS)).hexdigest()
     one_pixel = [IMAGES[0], bytes([9, 0, 201, 7]), IMAGES[2]]
     assert predictions.data_sha256(one_pixel, LABELS) != digest
     assert predictions.data_sha256(IMAGES, [1, 0, 2]) != digest
@@ -529,10 +598,31 @@ def test_reuse_problem_says_when_the_predictions_are_not_the_models_own():
     assert predictions.reuse_problem(model, IMAGES, LABELS) is None
     assert predictions.reuse_problem(small_model(), IMAGES, LABELS) == \
         "holds no stored test predictions"
-    assert "of 3 images, not of these 2" in predictions.reuse_problem(model, IMAGES[:2], LABELS[:2])
+    assert predictions.reuse_problem(model, IMAGES[:2], LABELS[:2]) == \
+        "holds test predictions of 3 images, not of these 2"
     edited = Model(params=nudged(model.params, "b2"), test_predictions=model.test_predictions)
-    assert "other weights" in predictions.reuse_problem(edited, IMAGES, LABELS)
-    assert "other test images" in predictions.reuse_problem(model, IMAGES, [1, 0, 0])
+    assert predictions.reuse_problem(edited, IMAGES, LABELS) == \
+        "holds test predictions of other weights (params_sha256 differs: edited since?)"
+    assert predictions.reuse_problem(model, IMAGES, [1, 0, 0]) == \
+        "holds test predictions of other test images (data_sha256 differs)"
+
+
+def test_params_digest_is_the_documented_sha256():
+    # "n_in n_hidden n_out\n", then W1, b1, W2, b2 row by row, 8 little-endian bytes a number
+    params = Params(W1=[[0.5, -1.0]], b1=[0.25], W2=[[2.0], [-0.0]], b2=[1e-300, 3.0])
+    text = b"2 1 2\n" + struct.pack("<7d", 0.5, -1.0, 0.25, 2.0, -0.0, 1e-300, 3.0)
+    assert predictions.params_sha256(params) == hashlib.sha256(text).hexdigest()
+
+
+def test_check_outputs_names_the_first_image_whose_p_is_not_a_number():
+    model_io.check_outputs("m.json", [0.5, 1.0, 0.0])            # all numbers: nothing to say
+    with pytest.raises(ModelError) as caught:
+        model_io.check_outputs("m.json", [0.5, float("nan"), float("nan")], "train", start=10)
+    assert str(caught.value) == ("m.json: p = softmax(z2) is not a number for train image 11: "
+                                 "the weights are so large that z2 = W2 h + b2 overflows "
+                                 "(inf - inf)")
+    with pytest.raises(ModelError, match="for test image 0: "):
+        model_io.check_outputs("m.json", [float("nan")])
 
 
 def test_a_file_without_test_predictions_still_loads(tmp_path):
@@ -559,6 +649,7 @@ def predictions_document():
     (lambda t: t["p_predicted"].__setitem__(2, "0.5"), "p_predicted[2] is '0.5', not a probability"),
     (lambda t: t["p_predicted"].__setitem__(2, None), "p_predicted[2] is None, not a probability"),
     (lambda t: t.update(predicted=3), "test_predictions.predicted is not a list"),
+    (lambda t: t.update(p_predicted={}), "test_predictions.p_predicted is not a list"),
     (lambda t: t.pop("p_predicted"), "test_predictions.p_predicted is missing"),
     (lambda t: t.pop("data_sha256"), "test_predictions.data_sha256 is missing"),
     (lambda t: t.update(params_sha256="abc"), "params_sha256 is 'abc', not a SHA-256 digest"),

@@ -89,14 +89,16 @@ def test_one_hot():
 
 @pytest.mark.parametrize("k, n", [(-1, 3), (3, 3), (10, 10), (0, 0)])
 def test_one_hot_refuses_a_class_outside_the_range(k, n):
-    with pytest.raises(ValueError, match=f"class {k}"):
+    with pytest.raises(ValueError) as caught:
         one_hot(k, n)
+    assert str(caught.value) == f"one_hot: class {k} is outside 0..{n - 1}"
 
 
 # --- He initialisation ----------------------------------------------------------
 
 def test_he_init_same_seed_same_weights():
     assert he_init((5, 4, 3), seed=7) == he_init((5, 4, 3), seed=7)
+    assert he_init((5, 4, 3)) == he_init((5, 4, 3), seed=0)      # the seed is 0 unless given
 
 
 def test_he_init_different_seed_different_weights():
@@ -124,9 +126,13 @@ def test_he_init_shapes_and_zero_biases():
     assert params.b2 == [0.0] * 3
 
 
-def test_he_init_refuses_an_empty_layer():
-    with pytest.raises(ValueError, match="n_hidden"):
-        he_init((5, 0, 3))
+@pytest.mark.parametrize("sizes, message", [((0, 4, 3), "n_in must be at least 1, not 0"),
+                                             ((5, 0, 3), "n_hidden must be at least 1, not 0"),
+                                             ((5, 4, -1), "n_out must be at least 1, not -1")])
+def test_he_init_refuses_an_empty_layer_naming_it(sizes, message):
+    with pytest.raises(ValueError) as caught:
+        he_init(sizes)
+    assert str(caught.value) == message
 
 
 @pytest.fixture(scope="module")
@@ -230,8 +236,13 @@ def test_the_relu_passes_no_gradient_where_z1_is_exactly_0():
     assert b.dz1 == [0.0, 0.0]
 
 
-def test_predict_equals_the_forward_p():
-    assert predict(hand_params(), X_HAND) == forward_one(hand_params(), X_HAND, Y_HAND).p
+def test_predict_is_the_hand_worked_p_without_a_target():
+    assert predict(hand_params(), X_HAND) == pytest.approx([a, 1.0 - a], abs=1e-15)
+    # z1 = [1, 1] with b1 = [0, -2]: both units active, z2 = [3.5, -0.5], p_0 = 1 / (1 + e^-4)
+    params = hand_params()
+    params.b1 = [0.0, -2.0]
+    p0 = 1.0 / (1.0 + math.exp(-4.0))
+    assert predict(params, X_HAND) == pytest.approx([p0, 1.0 - p0], abs=1e-15)
 
 
 def test_batch_loss_and_gradient_are_the_means_of_the_examples():

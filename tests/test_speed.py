@@ -27,7 +27,7 @@ from purenet.network import (X_OF_PIXEL, Params, backward, backward_one, forward
                              he_init, one_hot, predict, to_vector)
 from purenet.speed import sumprod
 from purenet.speed.serial import batch_gradients
-from purenet.speed.stages import FastNet, dense_grads, lit_pixels, sparse_x
+from purenet.speed.stages import Backprop, FastNet, dense_grads, joined, lit_pixels, sparse_x
 
 KERNELS = sorted(speed.KERNELS)
 TOLERANCE = 1e-12
@@ -81,6 +81,24 @@ def test_lit_pixels_lists_for_each_pixel_the_examples_where_it_is_lit():
     assert sorted(lit) == [1, 2]                    # pixel 0 is dark everywhere
     assert lit[1] == ([0, 2], [1.0, 1.0])
     assert lit[2] == ([0, 1], [0.2, 0.4])           # 51 / 255, 102 / 255
+
+
+def test_joined_puts_runs_of_examples_one_after_the_other():
+    first = Backprop(H=[[1.0]], dZ2=[[0.5, -0.5]], dZ1=[[0.25]], L=[0.7], correct=1)
+    second = Backprop(H=[[2.0], [3.0]], dZ2=[[0.1, -0.1], [-0.2, 0.2]], dZ1=[[0.0], [-1.0]],
+                      L=[0.1, 2.3], correct=0)
+    assert joined([first, second]) == Backprop(
+        H=[[1.0], [2.0], [3.0]], dZ2=[[0.5, -0.5], [0.1, -0.1], [-0.2, 0.2]],
+        dZ1=[[0.25], [0.0], [-1.0]], L=[0.7, 0.1, 2.3], correct=1)
+    assert joined([second, first, first]).correct == 2
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_examples_backprop_refuses_images_and_labels_of_different_lengths(name):
+    net = FastNet.from_params(trained_params((5, 3, 2), seed=6))
+    with pytest.raises(ValueError) as caught:
+        speed.KERNELS[name].examples_backprop(net, [bytes(5)] * 2, [1])
+    assert str(caught.value) == "examples_backprop: 2 images for 1 labels"
 
 
 @pytest.mark.parametrize("name", KERNELS)
@@ -291,4 +309,8 @@ def test_a_kernel_engine_trains_to_the_plain_engines_weights(name):
     assert relative_error(params_entries(fast.params), params_entries(plain.params)) < 1e-10
     assert relative_error(params_entries(fast.velocity), params_entries(plain.velocity)) < 1e-10
     assert [e["val_accuracy"] for e in fast.history] == [e["val_accuracy"] for e in plain.history]
+    assert [e["train_accuracy"] for e in fast.history] == \
+        [e["train_accuracy"] for e in plain.history]
+    assert [e["train_loss"] for e in fast.history] == \
+        pytest.approx([e["train_loss"] for e in plain.history], rel=1e-12)
     assert fast.step == plain.step == 8

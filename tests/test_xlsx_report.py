@@ -10,6 +10,7 @@ spreadsheets/report.xlsx and compares every formula with Python's value.
 import errno
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from purenet.model_io import Model, save_model  # noqa: E402
 from purenet.network import he_init  # noqa: E402
 from purenet.xlsx import pictures as pic  # noqa: E402
 from purenet.xlsx import report as rep  # noqa: E402
+from purenet.xlsx.book import Book  # noqa: E402
 from purenet.xlsx import report_metrics as rm  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -198,6 +200,23 @@ def test_history_table_and_charts(values, wb):
     for chart in charts:
         assert chart.x_axis.title is not None and chart.y_axis.title is not None
     assert len(charts[1].series) == 2                  # train and validation
+
+
+def test_best_validation_is_the_highest_of_any_epoch_not_the_last():
+    # Validation accuracy rises, then falls: the best is epoch 2's 0.95, not the last 0.93.
+    history = [dict(HISTORY[0]), {**HISTORY[1], "val_accuracy": 0.95},
+               {**HISTORY[1], "epoch": 3, "val_accuracy": 0.93}]
+    book = Book("history")
+    rep.write_history(book.sheet("History"), history)
+    data = book.to_bytes()
+    values = openpyxl.load_workbook(io.BytesIO(data), data_only=True)["History"]
+    assert right_of(values, "best validation").value == 0.95
+    # and its formula takes the largest of the whole column, as LibreOffice would
+    formula = right_of(openpyxl.load_workbook(io.BytesIO(data))["History"], "best validation")
+    match = re.fullmatch(r"=MAX\(([A-Z]+\d+:[A-Z]+\d+)\)", formula.value)
+    assert match, formula.value
+    column = [row[0].value for row in values[match.group(1)]]
+    assert column == [0.86, 0.95, 0.93]
 
 
 def test_history_without_epochs(model, test_set):
