@@ -34,6 +34,9 @@ readers), and each is checked here:
                       some cell of the workbook linked last before it.
     workbook edits    the figures chapter 8 gives for its edits of
                       forward_and_short_form.xlsx are network.py's.
+    speed figures     every figure in chapter 7's tables is one that
+                      benchmarks/README.md records; its share of dark
+                      pixels is the bundled MNIST's.
     length            each chapter has at most 1,500 words of prose.
 
 Each checker returns a list of problems.  The last section feeds each one a
@@ -563,6 +566,29 @@ def check_workbook_edit_figures(text: str) -> Problems:
     return problems
 
 
+# --- chapter 7's figures -------------------------------------------------------------------------------
+
+BENCHMARKS = REPO / "benchmarks" / "README.md"
+FIGURE = re.compile(r"\d+(?:[.:]\d+)+%?")
+
+
+def check_speed_figures(text: str) -> Problems:
+    """Every decimal figure in chapter 7's tables is one benchmarks/README.md records."""
+    recorded = BENCHMARKS.read_text(encoding="utf-8")
+    return [f"{figure} (table row {row[0]!r}) is not in benchmarks/README.md"
+            for row in table_rows(text) for cell in row for figure in FIGURE.findall(cell)
+            if figure not in recorded]
+
+
+def dark_pixels() -> Tuple[float, float]:
+    """(the fraction of MNIST's training pixels that are 0, the mean number lit per image)."""
+    from purenet.mnist import load_mnist
+    images = load_mnist("train").images
+    zeros = sum(image.count(0) for image in images)
+    pixels = sum(len(image) for image in images)
+    return zeros / pixels, (pixels - zeros) / len(images)
+
+
 # --- length ----------------------------------------------------------------------------------------------
 
 def prose_words(text: str) -> int:
@@ -629,6 +655,19 @@ def test_every_quoted_formula_is_a_cell_of_the_workbook_linked_before_it():
 def test_chapter_8s_edits_are_what_network_py_computes():
     problems = check_workbook_edit_figures(read("08-workbooks.md"))
     assert problems == [], report(problems)
+
+
+def test_chapter_7s_tables_quote_benchmarks_readme():
+    text = read("07-speed.md")
+    assert len([f for row in table_rows(text) for cell in row for f in FIGURE.findall(cell)]) >= 15
+    problems = check_speed_figures(text)
+    assert problems == [], report(problems)
+
+
+def test_chapter_7s_dark_pixels_are_mnists():
+    fraction, lit = dark_pixels()
+    assert f"{100 * fraction:.1f}% of the pixels" in read("07-speed.md")
+    assert f"{lit:.1f} lit pixels" in read("07-speed.md")
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -788,6 +827,12 @@ def test_a_wrong_figure_of_chapter_8_is_caught():
     text = read("08-workbooks.md")
     assert check_workbook_edit_figures(text) == []
     assert len(check_workbook_edit_figures(text.replace("0.482770", "0.482771"))) == 1
+
+
+def test_a_speed_figure_not_in_benchmarks_readme_is_caught():
+    text = read("07-speed.md")
+    assert check_speed_figures(text) == []
+    assert len(check_speed_figures(text.replace("| 0.441 |", "| 0.414 |"))) == 1
 
 
 def test_a_wrong_number_in_the_hand_example_is_caught():
