@@ -173,11 +173,14 @@ def one_hot(k: int, n: int) -> Vector:
 # --- initialisation ---------------------------------------------------------
 
 def he_init(sizes: Sizes = DEFAULT_SIZES, seed: int = 0) -> Params:
-    """Weights ~ Normal(0, sqrt(2 / fan_in)), biases 0 (He et al., 2015).
+    """Weights normal, mean 0, standard deviation sqrt(2 / fan_in); biases 0 (He et al., 2015).
 
-    A ReLU zeroes about half of its inputs, halving the variance that flows
-    forward; drawing weights with variance 2 / fan_in makes up for it, so
-    z1 and z2 start with about the same spread as x whatever the width.
+    The fan-in is a row's length: n_in for W1, n_hidden for W2.  The
+    variance is 2 / fan_in (``rng.gauss`` takes the standard deviation).
+    A ReLU zeroes about half of its inputs, halving the second moment that
+    flows forward; the factor 2 in W2's variance makes up for it, so z2
+    starts with the same spread as z1 whatever the width.  (No ReLU comes
+    before W1; He et al. keep the 2 there too, and so does purenet.)
     The numbers come from ``random.Random(seed)``, drawn W1 row by row then
     W2 row by row, so a seed gives the same weights on every Python.
     """

@@ -27,6 +27,16 @@ readers), and each is checked here:
                       a line naming "Python X.Y" is compared only on X.Y.
     tables            the Jacobian sizes (chapter 2) and the learning rates
                       (chapter 5) equal what jacobian.py and train.py compute.
+    hand example      chapter 1's 2-3-2 example (the parameters displayed, the
+                      forward pass, one SGD step and the loss after) equals
+                      network.py's numbers for tiny_examples/tiny_net.py.
+    formula           a quoted `=INDEX(p,1,1)-INDEX(y,1,1)` is the formula of
+                      some cell of the workbook linked last before it.
+    workbook edits    the figures chapter 8 gives for its edits of
+                      forward_and_short_form.xlsx are network.py's.
+    speed figures     every figure in chapter 7's tables is one that
+                      benchmarks/README.md records; its share of dark
+                      pixels is the bundled MNIST's.
     length            each chapter has at most 1,500 words of prose.
 
 Each checker returns a list of problems.  The last section feeds each one a
@@ -35,6 +45,7 @@ nothing.
 """
 
 import importlib
+import importlib.util
 import math
 import re
 import shlex
@@ -47,13 +58,15 @@ from typing import Dict, List, Optional, Set, Tuple
 import pytest
 
 from purenet import cli
-from purenet.jacobian import jacobian_shapes, total_entries
+from purenet.jacobian import dz_dW, jacobian_shapes, total_entries
+from purenet.matrix import flatten, identity, matmul, outer
+from purenet.network import backward, backward_one, forward, forward_one, mean_loss, sgd_step
 from purenet.train import TrainConfig, learning_rate
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 CHAPTERS = ["01-network.md", "02-long-form.md", "03-short-form.md", "04-checking.md",
-            "05-training.md"]
+            "05-training.md", "06-batches-and-depth.md", "07-speed.md", "08-workbooks.md"]
 PAGES = ["README.md"] + CHAPTERS
 MAX_WORDS = 1500
 
@@ -224,6 +237,43 @@ def check_workbooks(page: Path, text: str) -> Problems:
         problems += [f"{where}, sheet {sheet!r}: no block {name!r}"
                      for name in blocks if name not in cells[sheet]]
     return problems
+
+
+@lru_cache(maxsize=None)
+def workbook_formulas(path: Path) -> Set[str]:
+    """Every formula written in a committed workbook, as its cell holds it ("=INDEX(p,1,1)-...")."""
+    import openpyxl
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {v for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                for v in row if isinstance(v, str) and v.startswith("=")}
+    finally:
+        book.close()
+
+
+FORMULA = re.compile(r"`(=[^`]+)`")
+
+
+def quoted_formulas(page: Path, text: str) -> List[Tuple[Path, str]]:
+    """(workbook, formula) for every `=...` quoted, with the last workbook linked before it."""
+    found, book = [], None
+    for para in paragraphs(text):
+        events = sorted([(m.start(), "book", m) for m in WORKBOOK_LINK.finditer(para)]
+                        + [(m.start(), "formula", m) for m in FORMULA.finditer(para)],
+                        key=lambda e: e[0])
+        for _, kind, m in events:
+            if kind == "book":
+                book = resolve_target(page, m.group(2))
+            else:
+                found.append((book, m.group(1)))
+    return found
+
+
+def check_formulas(page: Path, text: str) -> Problems:
+    return [f"`{formula}` is quoted with no workbook linked before it" if book is None else
+            f"`{formula}` is no cell's formula in {book.name}"
+            for book, formula in quoted_formulas(page, text)
+            if book is None or formula not in workbook_formulas(book)]
 
 
 # --- equations -------------------------------------------------------------------------------------
@@ -398,6 +448,147 @@ def check_learning_rate_table(text: str) -> Problems:
                                                abs_tol=5e-7)]
 
 
+# --- chapter 1's example by hand ------------------------------------------------------------------
+
+HAND_LR = 0.1   # the learning rate of chapter 1's one step, "$\eta = 0.1$" there
+
+
+@lru_cache(maxsize=None)
+def tiny_net():
+    """tiny_examples/tiny_net.py, the 2-3-2 network chapter 1 works by hand."""
+    spec = importlib.util.spec_from_file_location("tiny_net", REPO / "tiny_examples" / "tiny_net.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tex(name: str) -> str:
+    """The code's name as the page writes it: dz2 -> $dz_2$, h -> $h$."""
+    return f"${name[:-1]}_{name[-1]}$" if name[-1].isdigit() else f"${name}$"
+
+
+def hand_example_values() -> Dict[str, object]:
+    """Every quantity of chapter 1's example, computed by network.py, keyed as the page names it."""
+    net = tiny_net()
+    params = net.params()
+    t = forward_one(params, net.x, net.y)
+    b = backward_one(params, t)
+    new = sgd_step(params, b.grads, HAND_LR)
+    t2 = forward_one(new, net.x, net.y)
+    values = {"$x$": net.x, "$y$": net.y}
+    values.update({tex(name): getattr(params, name) for name in ("W1", "b1", "W2", "b2")})
+    values.update({tex(name): getattr(t, name) for name in ("z1", "h", "z2", "p", "L")})
+    values.update({tex(name): getattr(b, name)
+                   for name in ("dz2", "dW2", "db2", "dh", "dz1", "dW1", "db1")})
+    values.update({"new " + tex(name): getattr(new, name) for name in ("W1", "b1", "W2", "b2")})
+    values.update({"new " + tex(name): getattr(t2, name) for name in ("z1", "h", "z2", "p", "L")})
+    return values
+
+
+def numbers_in(text: str) -> List[float]:
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
+
+
+def entries(value) -> List[float]:
+    if isinstance(value, float):
+        return [value]
+    return [v for item in value for v in entries(item)] if isinstance(value[0], list) \
+        else list(value)
+
+
+def check_hand_example(text: str) -> Problems:
+    """The parameters displayed and every table row of the example equal network.py's numbers.
+
+    Each quoted number is rounded to at most six decimals, so it must lie within 5e-7 of the
+    exact value (exact binary fractions are quoted exactly).
+    """
+    expected, problems, seen = hand_example_values(), [], set()
+    if f"$\\eta = {HAND_LR:g}$" not in text:
+        problems.append(f"the example's step does not say $\\eta = {HAND_LR:g}$")
+    displayed = re.findall(r"(\w+) = \\begin\{pmatrix\}(.*?)\\end\{pmatrix\}",
+                           strip_fences(text), re.S)
+    rows = [(f"${name}$", body) for name, body in displayed]
+    rows += [(row[0], row[2]) for row in table_rows(text) if len(row) == 3]
+    for key, cell in rows:
+        if key not in expected:
+            continue
+        seen.add(key)
+        quoted, exact = numbers_in(cell), entries(expected[key])
+        if len(quoted) != len(exact) or any(abs(q - e) > 5e-7 for q, e in zip(quoted, exact)):
+            problems.append(f"{key}: the page says {quoted}, network.py gives "
+                            f"{[round(e, 6) for e in exact]}")
+    problems += [f"{key}: missing from the example" for key in expected if key not in seen]
+    return problems
+
+
+# --- chapter 8's edits -------------------------------------------------------------------------------
+
+def workbook_edit_figures() -> Dict[str, float]:
+    """The figures chapter 8 quotes, by network.py on forward_and_short_form.xlsx's numbers."""
+    from purenet.xlsx.trace.numbers import Settings, tiny_example
+    settings = Settings()
+
+    def step(params):
+        traces = forward(params, X, Y)
+        grads = backward(params, traces)
+        return traces, grads, mean_loss(forward(sgd_step(params, grads, settings.lr), X, Y))
+
+    params, X, Y = tiny_example(settings)
+    traces, grads, after = step(params)
+    figures = {"W1[2,1]": params.W1[1][0], "dL/dW1[2,1]": grads.W1[1][0],
+               "new W1[2,1]": params.W1[1][0] - settings.lr * grads.W1[1][0],
+               "L": mean_loss(traces), "L after": after, "z1_2 of example 2": traces[1].z1[1]}
+    params.W1[1][0] = 0.5
+    traces, grads, after = step(params)
+    figures.update({"dL/dW1[2,1], W1[2,1] = 0.5": grads.W1[1][0],
+                    "L, W1[2,1] = 0.5": mean_loss(traces), "L after, W1[2,1] = 0.5": after})
+    params.W1 = [[0.0] * len(row) for row in params.W1]
+    params.W2 = [[0.0] * len(row) for row in params.W2]
+    traces, grads, after = step(params)
+    figures.update({"L, zero weights": mean_loss(traces), "L after, zero weights": after})
+    figures.update({f"db2_{k}, zero weights": g for k, g in enumerate(grads.b2, 1)})
+    return figures
+
+
+ZERO_WEIGHTS_DB2 = "$(-1/6, -1/6, 1/3)$"   # as chapter 8 writes it
+
+
+def check_workbook_edit_figures(text: str) -> Problems:
+    plain = text.replace("\u2212", "-")      # the page may write a minus as U+2212
+    figures = workbook_edit_figures()
+    db2 = [figures.pop(f"db2_{k}, zero weights") for k in (1, 2, 3)]
+    problems = [f"{name}: {value:.6f} is not on the page"
+                for name, value in figures.items() if f"{value:.6f}" not in plain]
+    if ZERO_WEIGHTS_DB2 not in plain or any(abs(g - e) > 1e-15
+                                            for g, e in zip(db2, (-1 / 6, -1 / 6, 1 / 3))):
+        problems.append(f"db2 with zero weights: network.py gives {db2}, the page should say "
+                        f"{ZERO_WEIGHTS_DB2}")
+    return problems
+
+
+# --- chapter 7's figures -------------------------------------------------------------------------------
+
+BENCHMARKS = REPO / "benchmarks" / "README.md"
+FIGURE = re.compile(r"\d+(?:[.:]\d+)+%?")
+
+
+def check_speed_figures(text: str) -> Problems:
+    """Every decimal figure in chapter 7's tables is one benchmarks/README.md records."""
+    recorded = BENCHMARKS.read_text(encoding="utf-8")
+    return [f"{figure} (table row {row[0]!r}) is not in benchmarks/README.md"
+            for row in table_rows(text) for cell in row for figure in FIGURE.findall(cell)
+            if figure not in recorded]
+
+
+def dark_pixels() -> Tuple[float, float]:
+    """(the fraction of MNIST's training pixels that are 0, the mean number lit per image)."""
+    from purenet.mnist import load_mnist
+    images = load_mnist("train").images
+    zeros = sum(image.count(0) for image in images)
+    pixels = sum(len(image) for image in images)
+    return zeros / pixels, (pixels - zeros) / len(images)
+
+
 # --- length ----------------------------------------------------------------------------------------------
 
 def prose_words(text: str) -> int:
@@ -418,7 +609,7 @@ def report(problems: Problems) -> str:
     return "\n".join(problems)
 
 
-def test_the_contents_link_the_five_chapters_in_reading_order():
+def test_the_contents_link_the_chapters_in_reading_order():
     links = [target for _, target in LINK.findall(read("README.md"))
              if target in CHAPTERS]
     first_mentions = list(dict.fromkeys(links))
@@ -452,6 +643,31 @@ def test_every_sheet_and_block_cited_exists_in_the_committed_workbook(name):
                                            "names (pip install 'openpyxl==3.1.5')")
     problems = check_workbooks(DOCS / name, read(name))
     assert problems == [], report(problems)
+
+
+def test_every_quoted_formula_is_a_cell_of_the_workbook_linked_before_it():
+    pytest.importorskip("openpyxl", reason="openpyxl is needed to read the workbooks' formulas")
+    assert len(quoted_formulas(DOCS / "08-workbooks.md", read("08-workbooks.md"))) >= 10
+    problems = [f"{name}: {p}" for name in PAGES for p in check_formulas(DOCS / name, read(name))]
+    assert problems == [], report(problems)
+
+
+def test_chapter_8s_edits_are_what_network_py_computes():
+    problems = check_workbook_edit_figures(read("08-workbooks.md"))
+    assert problems == [], report(problems)
+
+
+def test_chapter_7s_tables_quote_benchmarks_readme():
+    text = read("07-speed.md")
+    assert len([f for row in table_rows(text) for cell in row for f in FIGURE.findall(cell)]) >= 15
+    problems = check_speed_figures(text)
+    assert problems == [], report(problems)
+
+
+def test_chapter_7s_dark_pixels_are_mnists():
+    fraction, lit = dark_pixels()
+    assert f"{100 * fraction:.1f}% of the pixels" in read("07-speed.md")
+    assert f"{lit:.1f} lit pixels" in read("07-speed.md")
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -490,6 +706,24 @@ def test_the_jacobian_table_matches_jacobian_py():
 def test_the_learning_rate_table_matches_train_py():
     problems = check_learning_rate_table(read("05-training.md"))
     assert problems == [], report(problems)
+
+
+def test_chapter_1s_example_by_hand_is_what_network_py_computes():
+    problems = check_hand_example(read("01-network.md"))
+    assert problems == [], report(problems)
+
+
+def kron(A: List[List[float]], B: List[List[float]]) -> List[List[float]]:
+    """The Kronecker product: block (i, j) is A[i][j] B."""
+    return [[a * b for a in row_a for b in row_b] for row_a in A for row_b in B]
+
+
+def test_chapter_3s_bridge_dz1_dW1_is_I_kron_x_and_its_vjp_the_outer_product():
+    # dz1/dvec(W1) = I (x) x^T, and dz1^T (I (x) x^T) = vec(dz1 x^T)^T, on a 3-4 layer
+    x, dz1 = [0.5, -1.25, 2.0, 0.75], [0.3, -0.7, 1.1]
+    J = dz_dW(x, len(dz1))
+    assert J == kron(identity(len(dz1)), [x])
+    assert matmul([dz1], J) == [flatten(outer(dz1, x))]
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -579,6 +813,38 @@ def test_a_wrong_table_entry_is_caught():
     assert len(check_jacobian_table(text)) == 1
     text = read("05-training.md").replace("| 0.150000 |", "| 0.160000 |")
     assert len(check_learning_rate_table(text)) == 1
+
+
+def test_a_formula_no_cell_holds_is_caught():
+    pytest.importorskip("openpyxl", reason="openpyxl is needed to read the workbooks")
+    link = "[forward_and_short_form.xlsx](../spreadsheets/forward_and_short_form.xlsx)"
+    assert check_formulas(PAGE, f"{link}: `=INDEX(p,1,1)-INDEX(y,1,1)`.") == []
+    assert len(check_formulas(PAGE, f"{link}: `=INDEX(p,1,1)+INDEX(y,1,1)`.")) == 1
+    assert len(check_formulas(PAGE, "No link: `=INDEX(p,1,1)-INDEX(y,1,1)`.")) == 1
+
+
+def test_a_wrong_figure_of_chapter_8_is_caught():
+    text = read("08-workbooks.md")
+    assert check_workbook_edit_figures(text) == []
+    assert len(check_workbook_edit_figures(text.replace("0.482770", "0.482771"))) == 1
+
+
+def test_a_speed_figure_not_in_benchmarks_readme_is_caught():
+    text = read("07-speed.md")
+    assert check_speed_figures(text) == []
+    assert len(check_speed_figures(text.replace("| 0.441 |", "| 0.414 |"))) == 1
+
+
+def test_a_wrong_number_in_the_hand_example_is_caught():
+    text = read("01-network.md")
+    assert check_hand_example(text) == []
+    wrong_L = text.replace("| $L$ | $-\\ln p_0$ | $0.632599$ |", "| $L$ | $-\\ln p_0$ | $0.632600$ |")
+    assert len(check_hand_example(wrong_L)) == 1
+    wrong_W2 = text.replace("W_2 = \\begin{pmatrix} 1 & 0.5 & -1", "W_2 = \\begin{pmatrix} 1 & 0.5 & 1")
+    assert len(check_hand_example(wrong_W2)) == 1
+    missing = text.replace("| new $L$ |", "| newer $L$ |")
+    assert check_hand_example(missing) == ["new $L$: missing from the example"]
+    assert len(check_hand_example(text.replace("$\\eta = 0.1$", "$\\eta = 0.2$"))) == 1
 
 
 # --- the test command ----------------------------------------------------------------------------

@@ -65,12 +65,46 @@ def check_learn_xor(out: str) -> None:
     assert "4 of 4 correct" in out
 
 
+def check_deeper(out: str) -> None:
+    # Three hidden layers; every product's shape fits; backprop agrees with central differences.
+    assert "Network 5-7-6-4-3: 3 hidden layers, 133 weights and biases" in out
+    assert "dW1 = dZ1^T A0                (7 x 2)(2 x 5) = 7 x 5    W1 is 7 x 5" in out
+    assert "nudges that switched a ReLU on or off: 0" in out
+    assert number_after("largest relative error", out) < 1e-6
+    assert "PASS (tolerance 1e-06)" in out
+    assert number_after("against network.backward\n(one example at a time, then the mean): "
+                        "relative difference", out) < 1e-12
+
+
+def check_cross_entropy(out: str) -> None:
+    # At t = 10 the network gives the true class p = 4.54e-05: cross-entropy still pushes
+    # with -0.999955, the squared error with -9.08e-05.
+    row = next(line.split() for line in out.splitlines() if line.split()[:1] == ["10"])
+    assert row[1:6] == ["4.54e-05", "10.000045", "-0.999955", "0.999909", "-9.08e-05"]
+    assert number_after("Largest difference from a central difference (eps 1e-05):", out) < 1e-8
+
+
+def check_symmetry(out: str) -> None:
+    zero, equal, random_ = out.split("\n\n")[1:4]
+    assert "W1 still all 0: True;  b1 still all 0: True;  W2 still all 0: True" in zero
+    assert "p = [0.600000, 0.400000], the same for all 5 inputs: True" in zero
+    assert "loss 0.673012, 3 of 5 correct" in zero
+    assert "(the entropy of (3/5, 2/5) is 0.673012" in zero
+    assert ("the 8 rows of W1 still equal: True;  b1 still all one value: True;  "
+            "the 8 columns of W2 still equal: True") in equal
+    assert "rows of W1 all equal: False" in random_
+    assert "5 of 5 correct" in random_
+
+
 CHECKS = {
     "01_forward_by_hand.py": check_forward_by_hand,
     "02_short_form.py": check_short_form,
     "03_long_form.py": check_long_form,
     "04_gradcheck.py": check_gradcheck,
     "05_learn_xor.py": check_learn_xor,
+    "06_deeper.py": check_deeper,
+    "07_cross_entropy.py": check_cross_entropy,
+    "08_symmetry.py": check_symmetry,
 }
 
 

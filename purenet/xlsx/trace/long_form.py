@@ -182,11 +182,14 @@ def falk(sheet: Sheet, label: str, left: Shown, right: Shown, values, name: str,
         terms = [f"{L.ref(i, k).a1}*{R.ref(k, j).a1}" for k in range(m)]
         return Formula("=" + "+".join(terms), values[i][j])
 
+    if n == 1:   # a row vector times a matrix: one index is enough
+        rule, note = ("entry j = sum_k left[k] right[k,j]", "the row vector on the left")
+    else:
+        rule, note = ("entry (i, j) = sum_k left[i,k] right[k,j]", "row i of the left factor")
     result = sheet.block(label if label == result_of(label) else "dL/dh (other)",
-                         f"{product}  ({n} x {q}): entry (i, j) = sum_k left[i,k] "
-                         "right[k,j], under column j", f"{label}: each entry is row i of the "
-                         "left factor times column j of the matrix above it "
-                         "(jacobian.long_form_one).", JACOBIAN, L0.row_labels, R0.col_labels,
+                         f"{product}  ({n} x {q}): {rule}, under column j",
+                         f"{label}: each entry is {note} times column j of the matrix above "
+                         "it (jacobian.long_form_one).", JACOBIAN, L0.row_labels, R0.col_labels,
                          entry, name=name, corner="d(row)/d(column)", origin=(bottom, c0))
     if short is not None:
         diffs = [[values[i][j] - short(i, j)[1] for j in range(q)] for i in range(n)]
