@@ -193,6 +193,14 @@ def test_check_compares_the_three_methods_on_the_documented_draw():
     assert gradcheck.check(sizes, batch, seed).long_vs_numeric != result.long_vs_numeric
 
 
+@pytest.mark.parametrize("errors", [(3e-9, 2e-9, 1e-9), (1e-9, 3e-9, 2e-9), (2e-9, 1e-9, 3e-9)])
+def test_the_worst_error_is_the_largest_of_the_three_whichever_it_is(errors):
+    result = gradcheck.CheckResult(sizes=(2, 2, 2), batch=1, seed=0, long_vs_short=errors[0],
+                                   long_vs_numeric=errors[1], short_vs_numeric=errors[2],
+                                   per_parameter={})
+    assert result.worst() == 3e-9
+
+
 def test_check_defaults_to_a_4_3_3_net_a_batch_of_2_and_seed_0():
     assert gradcheck.check() == gradcheck.check((4, 3, 3), 2, 0)
     assert (gradcheck.check().batch, gradcheck.check().seed) == (2, 0)

@@ -142,6 +142,13 @@ def test_pixels_are_shared_in_consecutive_groups_of_about_equal_work(digits):
     assert max(work) - min(work) <= heaviest                    # within one pixel's work
 
 
+def test_a_pixel_weighs_one_plus_the_examples_it_is_lit_in():
+    # pixel 0 is lit in 6 examples (weight 7), pixels 1-4 in one each (weight 2):
+    # 15 in all, and the middle of pixel 1 (at 8) is past the half (7.5)
+    lit = {0: (list(range(6)), [1.0] * 6), **{j: ([0], [1.0]) for j in range(1, 5)}}
+    assert pixel_groups(lit, 2) == [[0], [1, 2, 3, 4]]
+
+
 def test_tiny_batches_leave_some_processes_without_pixels():
     lit = {4: ([0], [1.0])}
     assert pixel_groups(lit, 3) == [[], [4], []]

@@ -112,6 +112,11 @@ def test_pixel_columns_are_the_columns_of_the_pixels_asked_for(name):
     assert kernel.pixel_columns(dZ1, lit, lit) == {7: [1.25, 0.0], 9: [0.5, 0.0]}
 
 
+@pytest.mark.parametrize("name", KERNELS)
+def test_no_examples_light_no_pixel_and_give_no_columns(name):
+    assert speed.KERNELS[name].pixel_columns([], {}, []) == {}
+
+
 def test_sumprods_column_of_one_example_is_the_same_bits_as_the_general_sum():
     # One lit example takes the shortcut xj * dz1; a one-term sumprod is the
     # same rounded product, so the two agree exactly, not just to rounding.

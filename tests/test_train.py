@@ -306,6 +306,11 @@ def trained_state() -> TrainState:
     return state
 
 
+def test_a_state_before_its_first_epoch_survives_a_round_trip():
+    state = new_state(TINY)                        # epoch 0, step 0: both may be saved
+    assert TrainState.from_dict(state.to_dict(), state.params, []) == state
+
+
 def test_a_state_survives_a_round_trip_through_plain_data():
     state = trained_state()
     d = state.to_dict()

@@ -127,8 +127,9 @@ def pixel_groups(lit: LitPixels, n_processes: int) -> List[List[int]]:
     groups: List[List[int]] = [[] for _ in range(n_processes)]
     done = 0
     for j, w in zip(pixels, weights):
-        # the group whose share of the work the middle of this pixel falls in
-        groups[min(n_processes - 1, (2 * done + w) * n_processes // (2 * whole))].append(j)
+        # the group whose share of the work the middle of this pixel falls in; the
+        # middle, done + w / 2, is below whole (w >= 1), so the group is below n_processes
+        groups[(2 * done + w) * n_processes // (2 * whole)].append(j)
         done += w
     return groups
 
