@@ -21,7 +21,7 @@ from ..cells import (INPUT, INTERMEDIATE, KINDS, PARAMETER, PASS_FILL, Area, Blo
                      text_width)
 
 CONVENTIONS = (
-    "Indices count from 1, as in the maths: W1[2,3] is row 2, column 3 of W1; x_1 is the "
+    "Indices count from 1, as spreadsheets do (the textbook and Python count from 0): W1[2,3] is row 2, column 3 of W1; x_1 is the "
     "first input; INDEX(x,b,0) is example b's x (each example is one row of its block).",
     "dA means dL/dA, the slope of the loss in A: dW1 is dL/dW1, dz2 is dL/dz2.  A Jacobian "
     "is written with both parts: dz2_1/dW2[1,3] is how z2_1 moves with W2[1,3].",
