@@ -1,4 +1,4 @@
-"""The settings of a run of ``purenet train``, from its flags: a new run, or one resumed.
+"""A run of ``purenet train`` from its flags: its settings (a new run, or one resumed), its images.
 
 A new run takes each setting from its flag, or its default (``new_run``).
 A resumed run continues with the settings it was started with.  Whether
@@ -23,6 +23,7 @@ setting None when it is not), never a comparison with its default:
 import argparse
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from ..mnist import Dataset, train_val_split
 from ..train import TrainConfig, TrainState, new_state
 from . import UsageError
 from ._run_dir import load_checkpoint, prepare_out_dir
@@ -103,3 +104,14 @@ def resumed_run(args: argparse.Namespace) -> Run:
     n_train = saved.get("train_examples",
                         state.history[-1].get("train_examples") if state.history else None)
     return config, state, n_train, saved.get("val_size", VAL_SIZE)
+
+
+def split(data: Dataset, limit: Optional[int], val_size: int):
+    """First images for training (at most `limit`), the last `val_size` for validation."""
+    n = len(data)
+    if val_size >= n:
+        raise UsageError(f"--val-size {val_size} leaves no training images (the set has {n})")
+    if limit is not None and limit > n - val_size:
+        raise UsageError(f"--limit {limit} is more than the {n - val_size:,} training images "
+                         f"left after holding out {val_size:,} for validation")
+    return train_val_split(data, n - val_size if limit is None else limit, val_size)

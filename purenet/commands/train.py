@@ -18,7 +18,7 @@ import time
 from typing import Any, Dict, Optional
 
 from .. import metrics, speed
-from ..mnist import Dataset, check_image_size, load_mnist, train_val_split
+from ..mnist import Dataset, check_image_size, load_mnist
 from ..model_io import Model, save_model
 from ..predictions import stored_predictions
 from ..progress import ProgressLine, epoch_line
@@ -28,7 +28,7 @@ from ._args import (add_data_arguments, add_kernel_argument, fraction, nonnegati
                     positive_float, positive_int)
 from ._run_dir import (CHECKPOINT, MODEL, REPORT, RunLock, check_run_files, clear_leftovers,
                        save_checkpoint)
-from ._settings import new_run, resumed_run
+from ._settings import new_run, resumed_run, split
 from ._signals import stop_signals_wait
 
 
@@ -74,17 +74,6 @@ def run(args: argparse.Namespace) -> int:
     with RunLock(out):
         clear_leftovers(out)
         return train_and_test(args, config, state, out, n_train, val_size)
-
-
-def split(data: Dataset, limit: Optional[int], val_size: int):
-    """First images for training (at most `limit`), the last `val_size` for validation."""
-    n = len(data)
-    if val_size >= n:
-        raise UsageError(f"--val-size {val_size} leaves no training images (the set has {n})")
-    if limit is not None and limit > n - val_size:
-        raise UsageError(f"--limit {limit} is more than the {n - val_size:,} training images "
-                         f"left after holding out {val_size:,} for validation")
-    return train_val_split(data, n - val_size if limit is None else limit, val_size)
 
 
 def train_and_test(args, config: TrainConfig, state, out: str, limit: Optional[int],
