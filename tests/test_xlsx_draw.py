@@ -246,7 +246,7 @@ def test_every_named_block_holds_network_pys_numbers(small):
 
 
 def test_export_is_the_same_bytes_every_time(small):
-    assert small["book"].to_bytes() == small["path"].read_bytes()
+    assert not xlsx_recalc.byte_difference(small["book"].to_bytes(), small["path"].read_bytes())
     with zipfile.ZipFile(small["path"]) as z:
         assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
@@ -308,7 +308,8 @@ def test_the_committed_workbook_is_regenerated_byte_for_byte_from_its_own_number
                                  hyperparameters={"test": {"accuracy": accuracy / 100}}))
     done = purenet("export-xlsx", "--model", str(model), "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "draw_a_digit.xlsx").read_bytes() == COMMITTED.read_bytes()
+    assert not xlsx_recalc.byte_difference((tmp_path / "draw_a_digit.xlsx").read_bytes(),
+                                           COMMITTED.read_bytes())
 
 
 @pytest.mark.skipif(SKIP_RECALC, reason="PURENET_SKIP_COMMITTED_RECALC=1: LibreOffice's "

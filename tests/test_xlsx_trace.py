@@ -300,7 +300,7 @@ def regenerated(tmp_path_factory):
 @pytest.mark.parametrize("name", WORKBOOKS)
 def test_export_xlsx_regenerates_the_committed_workbooks_byte_for_byte(name, regenerated):
     # on every Python, PyPy included (save.sort_merges puts openpyxl's merged ranges in order)
-    assert regenerated[name] == (SPREADSHEETS / name).read_bytes()
+    assert not xlsx_recalc.byte_difference(regenerated[name], (SPREADSHEETS / name).read_bytes())
 
 
 NUMBER = re.compile(rb'(<v>|val=")(-?[0-9][0-9.eE+-]*)')
